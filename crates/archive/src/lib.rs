@@ -1,0 +1,1 @@
+//! Layer tarballs: tar reading/writing, decompression, applying layers safely, computing diffs

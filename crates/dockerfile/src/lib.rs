@@ -1,0 +1,1 @@
+//! Dockerfile parser (pure, no I/O) and .dockerignore matching

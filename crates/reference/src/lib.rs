@@ -1,0 +1,1 @@
+//! Image references parsed and normalised exactly as Docker does

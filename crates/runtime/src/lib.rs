@@ -1,0 +1,1 @@
+//! OCI runtime: spec types, the built-in executor, and external runtimes (runc, crun)
