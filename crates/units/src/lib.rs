@@ -1,0 +1,1 @@
+//! Docker's human units: sizes, durations, "x minutes ago", timestamps for --since/--until
