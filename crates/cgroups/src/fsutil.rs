@@ -1,0 +1,1 @@
+//! Reading and writing cgroup control files with errors that name the file.

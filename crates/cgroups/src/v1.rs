@@ -1,0 +1,4 @@
+//! cgroup v1: one directory per mounted hierarchy.
+
+#[derive(Debug)]
+pub(crate) struct V1Cgroup {}

@@ -1,0 +1,1 @@
+//! Syscall name → number tables, generated (see tools/gen_tables.py).
