@@ -13,6 +13,7 @@ mod arch;
 mod bpf;
 mod compile;
 mod default_profile;
+
 mod error;
 mod oci;
 mod profile;
