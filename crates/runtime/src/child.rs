@@ -1,0 +1,148 @@
+//! The container's process between fork and execve: the whole in-container setup, in the
+//! order runc uses, each failure reported to the caller as "step: ERRNO".
+
+use std::convert::Infallible;
+use std::os::fd::OwnedFd;
+
+use rustix::io::Errno;
+use rustix::thread::UnshareFlags;
+
+use crate::error::{ChildError, ChildErrorKind};
+use crate::process::{self, ProcessPlan, Stdio};
+use crate::rootfs::{self, RootfsPlan};
+use crate::spec::NamespaceType;
+use crate::sync::{Channel, Msg};
+use crate::sys;
+
+/// Container-level setup (absent for `exec`).
+#[derive(Debug)]
+pub struct ContainerSetup {
+    pub rootfs: RootfsPlan,
+    pub unshare: UnshareFlags,
+    pub hostname: Option<String>,
+    pub domainname: Option<String>,
+    pub sysctl: Vec<(String, String)>,
+    pub masked: Vec<String>,
+    pub readonly: Vec<String>,
+    pub readonly_root: bool,
+}
+
+/// Everything the child does, prepared before fork.
+#[derive(Debug)]
+pub struct ChildPlan {
+    pub container: Option<ContainerSetup>,
+    /// Namespaces to join first (`setns`), in order.
+    pub join: Vec<(NamespaceType, OwnedFd)>,
+    pub process: ProcessPlan,
+    pub stdio: Stdio,
+    pub devnull: OwnedFd,
+}
+
+fn step(e: (String, Errno)) -> ChildError {
+    ChildError {
+        kind: ChildErrorKind::Setup,
+        step: e.0,
+        errno: e.1.raw_os_error(),
+    }
+}
+
+fn at<T>(r: Result<T, Errno>, what: impl FnOnce() -> String) -> Result<T, ChildError> {
+    r.map_err(|e| step((what(), e)))
+}
+
+/// Run in the child after fork: never returns.
+pub fn run(plan: ChildPlan, chan: Channel) -> ! {
+    match setup(&plan, &chan) {
+        Ok(never) => match never {},
+        Err(e) => {
+            let _ = chan.send(&Msg::Failed(e));
+            sys::exit_now(1)
+        }
+    }
+}
+
+fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
+    // The caller places us in the cgroup (and could write id maps) before we go on.
+    match chan.recv() {
+        Ok(Msg::Continue) => {}
+        _ => sys::exit_now(1),
+    }
+    let p = &plan.process;
+    if p.terminal {
+        process::install_stdio(&Stdio::null(), &plan.devnull).map_err(step)?;
+    } else {
+        process::install_stdio(&plan.stdio, &plan.devnull).map_err(step)?;
+    }
+    for (typ, fd) in &plan.join {
+        at(
+            rustix::thread::move_into_link_name_space(std::os::fd::AsFd::as_fd(fd), None),
+            || format!("join {} namespace", typ.proc_name()),
+        )?;
+    }
+    if let Some(c) = &plan.container {
+        at(sys::unshare(c.unshare), || "unshare namespaces".into())?;
+        c.rootfs.setup().map_err(step)?;
+        if let Some(h) = &c.hostname {
+            at(rustix::system::sethostname(h.as_bytes()), || {
+                "sethostname".into()
+            })?;
+        }
+        if let Some(d) = &c.domainname {
+            at(rustix::system::setdomainname(d.as_bytes()), || {
+                "setdomainname".into()
+            })?;
+        }
+        for (k, v) in &c.sysctl {
+            let path = format!("/proc/sys/{}", k.replace('.', "/"));
+            std::fs::write(&path, v).map_err(|e| ChildError {
+                kind: ChildErrorKind::Setup,
+                step: format!("write sysctl {k}"),
+                errno: e.raw_os_error().unwrap_or(0),
+            })?;
+        }
+        rootfs::readonly_paths(&c.readonly).map_err(step)?;
+        rootfs::mask_paths(&c.masked).map_err(step)?;
+        if c.readonly_root {
+            rootfs::remount_ro("/").map_err(step)?;
+        }
+    }
+    let master = if p.terminal {
+        let bind_console = plan
+            .container
+            .as_ref()
+            .is_some_and(|c| c.rootfs.default_devices);
+        Some(process::setup_terminal(p.console_size, p.user.uid, bind_console).map_err(step)?)
+    } else {
+        None
+    };
+    if plan.container.is_some() && std::fs::metadata(&p.cwd).is_err() {
+        let _ = std::fs::create_dir_all(&p.cwd);
+    }
+    process::apply_limits(p).map_err(step)?;
+    if !p.no_new_privs {
+        // Loaded while still privileged, as runc does, so the profile need not allow
+        // the privileged steps below to be skipped.
+        process::load_seccomp(p)?;
+    }
+    process::switch_user_and_caps(p).map_err(step)?;
+    process::enter_cwd(&p.cwd, false).map_err(step)?;
+    let cmd = p
+        .args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let resolved = crate::lookup::look_path(&cmd, &p.path_env)?;
+    if p.no_new_privs {
+        at(rustix::thread::set_no_new_privs(true), || {
+            "prctl PR_SET_NO_NEW_PRIVS".into()
+        })?;
+        process::load_seccomp(p)?;
+    }
+    at(sys::cloexec_from(3), || "close_range".into())?;
+    at(chan.send(&Msg::Ready(master)), || "report ready".into())?;
+    match chan.recv() {
+        Ok(Msg::Start) => {}
+        _ => sys::exit_now(1),
+    }
+    Err(process::exec(p, &resolved))
+}

@@ -1,0 +1,519 @@
+//! Building the container's filesystem inside its new mount namespace (runs in the child).
+//!
+//! Order: propagation of `/` → the rootfs mount itself → the spec's mounts (cgroup, binds...)
+//! → default devices and `/dev` links → `pivot_root(".", ".")` + lazy unmount of the old root.
+//! Everything is mounted in the container's own namespace, so nothing is visible on the host
+//! and everything disappears with the namespace.
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{CWD, FileType, Mode, OFlags, makedev, mknodat, symlinkat};
+use rustix::io::Errno;
+use rustix::mount::{
+    FsMountFlags, FsOpenFlags, MountAttrFlags, MountFlags, MountPropagationFlags, MoveMountFlags,
+    UnmountFlags, fsconfig_create, fsconfig_set_flag, fsconfig_set_string, fsmount, fsopen, mount,
+    mount_bind, mount_bind_recursive, mount_change, mount_remount, move_mount, unmount,
+};
+
+use crate::mountopts::{self, MountOptions};
+use crate::safepath::{Create, open_in_root, proc_fd_path};
+use crate::spec::{Device, Mount};
+
+/// How to mount the container's root filesystem onto `root.path`, described by the caller
+/// (the snapshotter's mount description) and performed inside the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootfsMount {
+    /// Filesystem type: `overlay`, `tmpfs`, ... or `bind` for a plain directory.
+    pub fstype: String,
+    /// Source: `overlay`, or the directory to bind.
+    pub source: String,
+    /// Comma-separated options (`lowerdir=…,upperdir=…,workdir=…`; `ro`, `rbind` for binds).
+    pub options: String,
+}
+
+impl RootfsMount {
+    /// An overlay of `lower` directories (top first) with `upper` and `work`.
+    pub fn overlay(lower: &[impl AsRef<Path>], upper: &Path, work: &Path) -> RootfsMount {
+        let lower: Vec<String> = lower
+            .iter()
+            .map(|p| p.as_ref().display().to_string())
+            .collect();
+        RootfsMount {
+            fstype: "overlay".into(),
+            source: "overlay".into(),
+            options: format!(
+                "lowerdir={},upperdir={},workdir={}",
+                lower.join(":"),
+                upper.display(),
+                work.display()
+            ),
+        }
+    }
+
+    /// A recursive bind of a plain directory.
+    pub fn bind(dir: &Path) -> RootfsMount {
+        RootfsMount {
+            fstype: "bind".into(),
+            source: dir.display().to_string(),
+            options: "rbind".into(),
+        }
+    }
+
+    fn is_bind(&self) -> bool {
+        self.fstype == "bind" || self.options.split(',').any(|o| o == "bind" || o == "rbind")
+    }
+
+    /// Mount onto `target` in the calling process's current mount namespace.
+    ///
+    /// Filesystems go through `fsopen`/`fsconfig`, one option per call, so a long
+    /// `lowerdir` list is not cut at mount(2)'s one-page data limit.
+    pub fn mount_at(&self, target: &Path) -> Result<(), Errno> {
+        if self.is_bind() {
+            let opts: Vec<String> = self.options.split(',').map(str::to_string).collect();
+            let o = mountopts::parse(&opts);
+            if o.recursive || !opts.iter().any(|x| x == "bind") {
+                mount_bind_recursive(self.source.as_str(), target)?;
+            } else {
+                mount_bind(self.source.as_str(), target)?;
+            }
+            if o.readonly() {
+                mount_remount(target, MountFlags::BIND | MountFlags::RDONLY, "")?;
+            }
+            return Ok(());
+        }
+        let fs = fsopen(self.fstype.as_str(), FsOpenFlags::FSOPEN_CLOEXEC)?;
+        fsconfig_set_string(&fs, "source", self.source.as_str())?;
+        let mut attrs = MountAttrFlags::empty();
+        for opt in self.options.split(',').filter(|o| !o.is_empty()) {
+            match opt.split_once('=') {
+                Some((k, v)) => fsconfig_set_string(&fs, k, v)?,
+                None if opt == "ro" => attrs |= MountAttrFlags::MOUNT_ATTR_RDONLY,
+                None if opt == "rw" => {}
+                None => fsconfig_set_flag(&fs, opt)?,
+            }
+        }
+        fsconfig_create(&fs)?;
+        let m = fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, attrs)?;
+        move_mount(&m, "", CWD, target, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)
+    }
+}
+
+/// A failed step: what was being done and the errno.
+pub type StepError = (String, Errno);
+
+fn at<T>(r: Result<T, Errno>, what: impl FnOnce() -> String) -> Result<T, StepError> {
+    r.map_err(|e| (what(), e))
+}
+
+/// One spec mount, prepared in the parent.
+#[derive(Debug, Clone)]
+pub struct PlannedMount {
+    pub mount: Mount,
+    pub opts: MountOptions,
+    /// For binds: whether the source is a directory (decides the mountpoint type).
+    pub source_is_dir: bool,
+}
+
+impl PlannedMount {
+    pub fn new(m: &Mount) -> PlannedMount {
+        let opts = mountopts::parse(&m.options);
+        let bind = opts.bind || m.typ == "bind";
+        let source_is_dir = !bind
+            || std::fs::metadata(&m.source)
+                .map(|md| md.is_dir())
+                .unwrap_or(true);
+        PlannedMount {
+            mount: m.clone(),
+            opts,
+            source_is_dir,
+        }
+    }
+
+    fn is_bind(&self) -> bool {
+        self.opts.bind || self.mount.typ == "bind"
+    }
+}
+
+/// Host cgroup v1 hierarchies to expose under a `cgroup` mount: (directory name, mount
+/// options), plus the v2 tree's name if any. Prepared in the parent.
+#[derive(Debug, Clone, Default)]
+pub struct CgroupLayout {
+    pub unified_only: bool,
+    pub v1: Vec<(String, String)>,
+    pub unified: Option<String>,
+}
+
+impl CgroupLayout {
+    /// The host's layout, from `/proc/self/mountinfo`.
+    pub fn detect() -> CgroupLayout {
+        Self::from_mountinfo(&std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default())
+    }
+
+    /// Parse mountinfo: v1 hierarchies and the v2 tree under `/sys/fs/cgroup`.
+    pub fn from_mountinfo(text: &str) -> CgroupLayout {
+        let mut layout = CgroupLayout::default();
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let Some(sep) = fields.iter().position(|f| *f == "-") else {
+                continue;
+            };
+            let (Some(mount_point), Some(fstype), Some(super_opts)) =
+                (fields.get(4), fields.get(sep + 1), fields.get(sep + 3))
+            else {
+                continue;
+            };
+            let Some(name) = mount_point.strip_prefix("/sys/fs/cgroup") else {
+                continue;
+            };
+            let name = name.trim_start_matches('/');
+            match *fstype {
+                "cgroup2" if name.is_empty() => layout.unified_only = true,
+                "cgroup2" => layout.unified = Some(name.to_string()),
+                "cgroup" if !name.is_empty() => {
+                    let opts: Vec<&str> = super_opts
+                        .split(',')
+                        .filter(|o| *o != "rw" && *o != "ro")
+                        .collect();
+                    layout.v1.push((name.to_string(), opts.join(",")));
+                }
+                _ => {}
+            }
+        }
+        layout
+    }
+}
+
+/// Everything the child needs to build its root filesystem.
+#[derive(Debug, Clone)]
+pub struct RootfsPlan {
+    pub root: PathBuf,
+    pub rootfs_mount: Option<RootfsMount>,
+    /// Propagation applied to `/` before anything is mounted.
+    pub root_propagation: MountPropagationFlags,
+    /// Propagation applied to the new `/` after pivot, when the spec asks for shared.
+    pub after_pivot_propagation: Option<MountPropagationFlags>,
+    pub mounts: Vec<PlannedMount>,
+    pub devices: Vec<Device>,
+    /// Create the default device nodes (when `/dev` is a tmpfs we mounted).
+    pub default_devices: bool,
+    pub cgroups: CgroupLayout,
+}
+
+/// Docker's (and runc's) always-present devices: (path, major, minor).
+const DEFAULT_DEVICES: [(&str, u32, u32); 6] = [
+    ("/dev/null", 1, 3),
+    ("/dev/zero", 1, 5),
+    ("/dev/full", 1, 7),
+    ("/dev/random", 1, 8),
+    ("/dev/urandom", 1, 9),
+    ("/dev/tty", 5, 0),
+];
+
+impl RootfsPlan {
+    /// Steps up to and including `pivot_root`; on return the cwd is the new `/`.
+    pub fn setup(&self) -> Result<(), StepError> {
+        at(mount_change("/", self.root_propagation), || {
+            "make / rslave".into()
+        })?;
+        let root = self.root.as_path();
+        match &self.rootfs_mount {
+            Some(m) => at(m.mount_at(root), || {
+                format!("mount rootfs {} on {}", m.fstype, root.display())
+            })?,
+            None => at(mount_bind_recursive(root, root), || {
+                format!("bind rootfs {}", root.display())
+            })?,
+        }
+        let root_fd = at(
+            rustix::fs::open(
+                root,
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            ),
+            || format!("open rootfs {}", root.display()),
+        )?;
+        for m in &self.mounts {
+            self.mount_one(&root_fd, m)?;
+        }
+        if self.default_devices {
+            self.create_devices(&root_fd)?;
+        }
+        at(rustix::process::chdir(root), || "chdir rootfs".into())?;
+        at(rustix::process::pivot_root(".", "."), || {
+            "pivot_root".into()
+        })?;
+        at(
+            mount_change(
+                ".",
+                MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC,
+            ),
+            || "make old root rslave".into(),
+        )?;
+        at(unmount(".", UnmountFlags::DETACH), || {
+            "unmount old root".into()
+        })?;
+        at(rustix::process::chdir("/"), || "chdir /".into())?;
+        if let Some(p) = self.after_pivot_propagation {
+            at(mount_change("/", p), || "set rootfs propagation".into())?;
+        }
+        Ok(())
+    }
+
+    fn mount_one(&self, root: &OwnedFd, pm: &PlannedMount) -> Result<(), StepError> {
+        let m = &pm.mount;
+        let dest = m.destination.as_str();
+        let create = if pm.source_is_dir {
+            Create::Dir
+        } else {
+            Create::File
+        };
+        let target_fd = at(open_in_root(root, dest, create), || format!("mkdir {dest}"))?;
+        let target = proc_fd_path(&target_fd);
+        let o = &pm.opts;
+        if m.typ == "cgroup" {
+            return self.mount_cgroup(root, dest, &target, o);
+        }
+        if pm.is_bind() {
+            let r = if o.recursive {
+                mount_bind_recursive(m.source.as_str(), target.as_str())
+            } else {
+                mount_bind(m.source.as_str(), target.as_str())
+            };
+            at(r, || format!("bind {} on {dest}", m.source))?;
+            let flags = o.flags & !(MountFlags::BIND);
+            if !flags.is_empty() {
+                let mounted = reopen(root, dest)?;
+                at(
+                    mount_remount(
+                        proc_fd_path(&mounted).as_str(),
+                        MountFlags::BIND | flags,
+                        "",
+                    ),
+                    || format!("remount {dest}"),
+                )?;
+            }
+        } else {
+            let data = std::ffi::CString::new(o.data.clone()).unwrap_or_default();
+            let data = (!o.data.is_empty()).then_some(data.as_c_str());
+            let src = if m.source.is_empty() {
+                m.typ.as_str()
+            } else {
+                m.source.as_str()
+            };
+            at(
+                mount(src, target.as_str(), m.typ.as_str(), o.flags, data),
+                || format!("mount {dest}"),
+            )?;
+        }
+        if let Some(p) = o.propagation {
+            let mounted = reopen(root, dest)?;
+            at(mount_change(proc_fd_path(&mounted).as_str(), p), || {
+                format!("set propagation of {dest}")
+            })?;
+        }
+        Ok(())
+    }
+
+    fn mount_cgroup(
+        &self,
+        root: &OwnedFd,
+        dest: &str,
+        target: &str,
+        o: &MountOptions,
+    ) -> Result<(), StepError> {
+        let flags = o.flags & (MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC);
+        if self.cgroups.unified_only {
+            return at(mount("cgroup2", target, "cgroup2", o.flags, None), || {
+                format!("mount {dest} (cgroup2)")
+            });
+        }
+        at(
+            mount("tmpfs", target, "tmpfs", flags, Some(c"mode=755")),
+            || format!("mount tmpfs on {dest}"),
+        )?;
+        for (name, controllers) in &self.cgroups.v1 {
+            let sub = format!("{dest}/{name}");
+            let fd = at(open_in_root(root, &sub, Create::Dir), || {
+                format!("mkdir {sub}")
+            })?;
+            let data = std::ffi::CString::new(controllers.as_str()).unwrap_or_default();
+            at(
+                mount(
+                    "cgroup",
+                    proc_fd_path(&fd).as_str(),
+                    "cgroup",
+                    o.flags,
+                    Some(data.as_c_str()),
+                ),
+                || format!("mount {sub}"),
+            )?;
+        }
+        if let Some(name) = &self.cgroups.unified {
+            let sub = format!("{dest}/{name}");
+            let fd = at(open_in_root(root, &sub, Create::Dir), || {
+                format!("mkdir {sub}")
+            })?;
+            at(
+                mount(
+                    "cgroup2",
+                    proc_fd_path(&fd).as_str(),
+                    "cgroup2",
+                    o.flags,
+                    None,
+                ),
+                || format!("mount {sub}"),
+            )?;
+        }
+        if o.readonly() {
+            let mounted = reopen(root, dest)?;
+            at(
+                mount_remount(
+                    proc_fd_path(&mounted).as_str(),
+                    flags | MountFlags::RDONLY,
+                    "mode=755",
+                ),
+                || format!("remount {dest} ro"),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn create_devices(&self, root: &OwnedFd) -> Result<(), StepError> {
+        let dev = at(open_in_root(root, "/dev", Create::Dir), || {
+            "open /dev".into()
+        })?;
+        let dev_path = proc_fd_path(&dev);
+        let old = rustix::process::umask(Mode::empty());
+        let mut nodes: Vec<(String, FileType, u32, u32, u32)> = DEFAULT_DEVICES
+            .iter()
+            .map(|(p, ma, mi)| (p.to_string(), FileType::CharacterDevice, *ma, *mi, 0o666))
+            .collect();
+        for d in &self.devices {
+            let ft = match d.typ.as_str() {
+                "b" => FileType::BlockDevice,
+                "p" => FileType::Fifo,
+                _ => FileType::CharacterDevice,
+            };
+            nodes.push((
+                d.path.clone(),
+                ft,
+                d.major as u32,
+                d.minor as u32,
+                d.file_mode.unwrap_or(0o666),
+            ));
+        }
+        let r = (|| {
+            for (path, ft, ma, mi, mode) in &nodes {
+                let Some(parent_rel) = Path::new(path).parent() else {
+                    continue;
+                };
+                let name = Path::new(path).file_name().unwrap_or_default();
+                let parent = at(
+                    open_in_root(root, &parent_rel.to_string_lossy(), Create::Dir),
+                    || format!("mkdir {}", parent_rel.display()),
+                )?;
+                let pdir = at(
+                    rustix::fs::openat(
+                        &parent,
+                        ".",
+                        OFlags::DIRECTORY | OFlags::CLOEXEC,
+                        Mode::empty(),
+                    ),
+                    || format!("open {}", parent_rel.display()),
+                )?;
+                match mknodat(
+                    &pdir,
+                    name,
+                    *ft,
+                    Mode::from_raw_mode(*mode),
+                    makedev(*ma, *mi),
+                ) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => return Err((format!("mknod {path}"), e)),
+                }
+            }
+            let links = [
+                ("/proc/self/fd", "fd"),
+                ("/proc/self/fd/0", "stdin"),
+                ("/proc/self/fd/1", "stdout"),
+                ("/proc/self/fd/2", "stderr"),
+                ("pts/ptmx", "ptmx"),
+            ];
+            let devdir = at(
+                rustix::fs::open(
+                    dev_path.as_str(),
+                    OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                ),
+                || "open /dev".into(),
+            )?;
+            for (target, name) in links {
+                match symlinkat(target, &devdir, name) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => return Err((format!("symlink /dev/{name}"), e)),
+                }
+            }
+            Ok(())
+        })();
+        rustix::process::umask(old);
+        r
+    }
+}
+
+/// Open `dest` again after something was mounted on it (the old descriptor still names the
+/// directory underneath).
+fn reopen(root: &OwnedFd, dest: &str) -> Result<OwnedFd, StepError> {
+    at(open_in_root(root, dest, Create::Nothing), || {
+        format!("open {dest}")
+    })
+}
+
+/// After pivot: hide `paths` (bind `/dev/null` over files, an empty read-only tmpfs over
+/// directories). Missing paths are skipped.
+pub fn mask_paths(paths: &[String]) -> Result<(), StepError> {
+    for p in paths {
+        match mount_bind("/dev/null", p.as_str()) {
+            Ok(()) | Err(Errno::NOENT) => {}
+            Err(Errno::NOTDIR) => at(
+                mount("tmpfs", p.as_str(), "tmpfs", MountFlags::RDONLY, None),
+                || format!("mask {p}"),
+            )?,
+            Err(e) => return Err((format!("mask {p}"), e)),
+        }
+    }
+    Ok(())
+}
+
+/// After pivot: make `paths` read-only (recursive bind onto itself, then a read-only
+/// remount keeping nosuid/nodev/noexec). Missing paths are skipped.
+pub fn readonly_paths(paths: &[String]) -> Result<(), StepError> {
+    for p in paths {
+        match mount_bind_recursive(p.as_str(), p.as_str()) {
+            Ok(()) => {}
+            Err(Errno::NOENT) => continue,
+            Err(e) => return Err((format!("bind {p} read-only"), e)),
+        }
+        remount_ro(p)?;
+    }
+    Ok(())
+}
+
+/// Remount `path` read-only, keeping its other per-mount flags.
+pub fn remount_ro(path: &str) -> Result<(), StepError> {
+    use rustix::fs::StatVfsMountFlags as S;
+    let st = at(rustix::fs::statvfs(path), || format!("statfs {path}"))?;
+    let mut flags = MountFlags::BIND | MountFlags::RDONLY;
+    for (s, m) in [
+        (S::NOSUID, MountFlags::NOSUID),
+        (S::NODEV, MountFlags::NODEV),
+        (S::NOEXEC, MountFlags::NOEXEC),
+    ] {
+        if st.f_flag.contains(s) {
+            flags |= m;
+        }
+    }
+    at(mount_remount(path, flags, ""), || {
+        format!("remount {path} read-only")
+    })
+}
