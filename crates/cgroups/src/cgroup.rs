@@ -1,8 +1,14 @@
 //! [`Cgroup`]: one container's cgroup, on whichever version the host has.
 
 use std::os::fd::OwnedFd;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
-use crate::{CgroupError, Hierarchy, LinuxResources, Stats};
+use rustix::process::{Pid, Signal};
+
+use crate::v1::V1Cgroup;
+use crate::v2::V2Cgroup;
+use crate::{CgroupError, Hierarchy, LinuxResources, Mode, Stats, fsutil};
 
 /// A container's cgroup. Dropping it leaves the cgroup in place (call [`Cgroup::destroy`]).
 #[derive(Debug)]
@@ -14,8 +20,28 @@ pub struct Cgroup {
 
 #[derive(Debug)]
 pub(crate) enum Backend {
-    V1(crate::v1::V1Cgroup),
-    V2(crate::v2::V2Cgroup),
+    V1(V1Cgroup),
+    V2(V2Cgroup),
+}
+
+/// `"/wharf/<id>"` → `wharf/<id>`; rejects anything that could leave the hierarchy.
+fn relative(path: &str) -> Result<PathBuf, CgroupError> {
+    let invalid = || CgroupError::InvalidPath(path.to_string());
+    if !path.starts_with('/') || path.split('/').skip(1).any(str::is_empty) {
+        return Err(invalid());
+    }
+    let mut rel = PathBuf::new();
+    for c in Path::new(path).components() {
+        match c {
+            Component::RootDir => {}
+            Component::Normal(p) => rel.push(p),
+            _ => return Err(invalid()),
+        }
+    }
+    if rel.as_os_str().is_empty() || path.contains("/./") || path.ends_with("/.") {
+        return Err(invalid());
+    }
+    Ok(rel)
 }
 
 impl Cgroup {
@@ -31,8 +57,23 @@ impl Cgroup {
         path: &str,
         res: &LinuxResources,
     ) -> Result<Cgroup, CgroupError> {
-        let _ = (hierarchy, path, res);
-        todo!()
+        let rel = relative(path)?;
+        let backend = match (hierarchy.mode, &hierarchy.unified) {
+            (Mode::Unified, Some(root)) => Backend::V2(V2Cgroup::create(root, &rel)?),
+            (Mode::Unified, None) => {
+                return Err(CgroupError::NoHierarchy(
+                    "unified mode without a root".into(),
+                ));
+            }
+            _ => Backend::V1(V1Cgroup::create(hierarchy, &rel)?),
+        };
+        let cg = Cgroup {
+            path: path.to_string(),
+            backend,
+            kill_on_destroy: true,
+        };
+        cg.update(res)?;
+        Ok(cg)
     }
 
     /// Re-adopt an existing cgroup (after a daemon restart). `NotFound` if absent.
@@ -42,8 +83,18 @@ impl Cgroup {
 
     /// [`Cgroup::open`] on a given hierarchy.
     pub fn open_in(hierarchy: &Hierarchy, path: &str) -> Result<Cgroup, CgroupError> {
-        let _ = (hierarchy, path);
-        todo!()
+        let rel = relative(path)?;
+        let backend = match (hierarchy.mode, &hierarchy.unified) {
+            (Mode::Unified, Some(root)) => V2Cgroup::open(root, &rel).map(Backend::V2),
+            (Mode::Unified, None) => None,
+            _ => V1Cgroup::open(hierarchy, &rel).map(Backend::V1),
+        };
+        let backend = backend.ok_or_else(|| CgroupError::NotFound(path.to_string()))?;
+        Ok(Cgroup {
+            path: path.to_string(),
+            backend,
+            kill_on_destroy: true,
+        })
     }
 
     /// The path this cgroup was created with.
@@ -53,40 +104,101 @@ impl Cgroup {
 
     /// Move a process (all its threads) into the cgroup.
     pub fn add_process(&self, pid: u32) -> Result<(), CgroupError> {
-        let _ = pid;
-        todo!()
+        match &self.backend {
+            Backend::V1(v) => v.add_process(pid),
+            Backend::V2(v) => v.add_process(pid),
+        }
     }
 
-    /// Apply changed limits (`docker update`). Absent fields are left alone.
+    /// Apply changed limits (`docker update`). Absent fields are left alone. A limit
+    /// whose controller (or control file) is missing fails with `ControllerMissing`.
     pub fn update(&self, res: &LinuxResources) -> Result<(), CgroupError> {
-        let _ = res;
-        todo!()
+        match &self.backend {
+            Backend::V1(v) => v.apply(res),
+            Backend::V2(v) => v.apply(res),
+        }
     }
 
-    /// Freeze every process and return once the kernel reports the cgroup frozen.
+    /// Freeze every process and return once the kernel reports the cgroup frozen
+    /// (v1 `freezer.state` FROZEN, v2 `cgroup.events` frozen 1); 5 s timeout, after
+    /// which the cgroup is thawed again and `Timeout` returned.
     pub fn freeze(&self) -> Result<(), CgroupError> {
-        todo!()
+        match &self.backend {
+            Backend::V1(v) => v.set_freezer("FROZEN"),
+            Backend::V2(v) => v.set_frozen(true),
+        }
     }
 
     /// Thaw and return once the kernel reports the cgroup running.
     pub fn thaw(&self) -> Result<(), CgroupError> {
-        todo!()
+        match &self.backend {
+            Backend::V1(v) => v.set_freezer("THAWED"),
+            Backend::V2(v) => v.set_frozen(false),
+        }
     }
 
     /// Every pid in the cgroup and its sub-cgroups, sorted.
     pub fn pids(&self) -> Result<Vec<u32>, CgroupError> {
-        todo!()
+        let mut pids = match &self.backend {
+            Backend::V1(v) => v.pids()?,
+            Backend::V2(v) => v.pids()?,
+        };
+        pids.sort_unstable();
+        pids.dedup();
+        Ok(pids)
     }
 
-    /// Accounting snapshot for `docker stats`.
+    /// Accounting snapshot for `docker stats`. Missing controllers leave zeros.
     pub fn stats(&self) -> Result<Stats, CgroupError> {
-        todo!()
+        match &self.backend {
+            Backend::V1(v) => v.stats(),
+            Backend::V2(v) => v.stats(),
+        }
     }
 
-    /// Send `signal` to every process in the cgroup (frozen first so none can fork away).
+    /// Send `signal` to every process in the cgroup. SIGKILL on v2 uses `cgroup.kill`
+    /// where the kernel has it; otherwise the cgroup is frozen (if a freezer exists)
+    /// so nothing can fork away, signalled pid by pid, and thawed.
     pub fn kill_all(&self, signal: i32) -> Result<(), CgroupError> {
-        let _ = signal;
-        todo!()
+        let sig = Signal::from_named_raw(signal).ok_or(CgroupError::InvalidResource {
+            field: "signal",
+            reason: format!("{signal} is not a signal"),
+        })?;
+        if let Backend::V2(v) = &self.backend
+            && sig == Signal::KILL
+            && let Some(kill) = v.kill_file()
+        {
+            return fsutil::write(&kill, "1");
+        }
+        let can_freeze = match &self.backend {
+            Backend::V1(v) => v.has_freezer(),
+            Backend::V2(v) => v.dir().join("cgroup.freeze").exists(),
+        };
+        let frozen = can_freeze && self.freeze().is_ok();
+        let result = self.signal_each(sig);
+        if frozen {
+            self.thaw()?;
+        }
+        result
+    }
+
+    fn signal_each(&self, sig: Signal) -> Result<(), CgroupError> {
+        for pid in self.pids()? {
+            let Some(p) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+                continue;
+            };
+            match rustix::process::kill_process(p, sig) {
+                Ok(()) | Err(rustix::io::Errno::SRCH) => {}
+                Err(errno) => {
+                    return Err(CgroupError::Sys {
+                        call: "kill",
+                        arg: format!("{pid}, {}", sig.as_raw()),
+                        errno,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether [`Cgroup::destroy`] SIGKILLs processes still inside (default: true).
@@ -95,15 +207,47 @@ impl Cgroup {
     }
 
     /// Remove the cgroup: SIGKILL leftovers (unless disabled), wait until empty, rmdir
-    /// every controller directory (sub-cgroups first). Missing directories are fine, so
-    /// calling it on an already removed cgroup succeeds.
+    /// every controller directory (sub-cgroups first, EBUSY retried for ~2 s). Missing
+    /// directories are fine, so calling it on an already removed cgroup succeeds.
     pub fn destroy(self) -> Result<(), CgroupError> {
-        todo!()
+        if self.kill_on_destroy && !self.pids()?.is_empty() {
+            self.kill_all(Signal::KILL.as_raw())?;
+            fsutil::wait_until(Duration::from_secs(2), || Ok(self.pids()?.is_empty()))?;
+        }
+        match &self.backend {
+            Backend::V1(v) => v.remove(),
+            Backend::V2(v) => v.remove(),
+        }
     }
 
     /// On cgroup v2: an `O_PATH` directory fd for `clone3(CLONE_INTO_CGROUP)`.
     /// `None` on v1 / hybrid or if the directory cannot be opened.
     pub fn v2_dir_fd(&self) -> Option<OwnedFd> {
-        todo!()
+        match &self.backend {
+            Backend::V1(_) => None,
+            Backend::V2(v) => v.dir_fd(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(relative("/wharf/abc").unwrap(), Path::new("wharf/abc"));
+        for bad in [
+            "",
+            "/",
+            "wharf/x",
+            "/wharf/../etc",
+            "/wharf//x",
+            "/wharf/x/",
+            "/./x",
+            "/x/.",
+        ] {
+            assert!(relative(bad).is_err(), "{bad:?}");
+        }
     }
 }

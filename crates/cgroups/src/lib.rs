@@ -12,6 +12,7 @@
 
 mod cgroup;
 pub mod convert;
+mod devices;
 mod error;
 mod fsutil;
 mod hierarchy;

@@ -69,3 +69,107 @@ pub struct BlkioEntry {
     pub op: String,
     pub value: u64,
 }
+
+/// Linux reports /proc/stat and cpuacct.stat in USER_HZ ticks, fixed at 100 by the ABI.
+pub(crate) const NANOS_PER_TICK: u64 = 1_000_000_000 / 100;
+
+/// Host-wide busy+idle cpu time in ns (first 7 fields of the `cpu` line, as dockerd
+/// sums them) and the number of online cpus, from /proc/stat.
+pub(crate) fn host_cpu() -> (u64, u32) {
+    let Ok(text) = std::fs::read_to_string("/proc/stat") else {
+        return (0, 0);
+    };
+    let mut system = 0;
+    let mut online = 0;
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        match fields.next() {
+            Some("cpu") => {
+                let ticks: u64 = fields.take(7).filter_map(|f| f.parse::<u64>().ok()).sum();
+                system = ticks * NANOS_PER_TICK;
+            }
+            Some(name) if name.starts_with("cpu") => online += 1,
+            _ => {}
+        }
+    }
+    (system, online)
+}
+
+/// Parse blkio / io lines of the form `maj:min Op value` (v1; `Total n` lines skipped).
+pub(crate) fn parse_blkio_v1(text: &str) -> Vec<BlkioEntry> {
+    text.lines()
+        .filter_map(|line| {
+            let mut f = line.split_whitespace();
+            let (dev, op, value) = (f.next()?, f.next()?, f.next()?);
+            let (major, minor) = dev.split_once(':')?;
+            Some(BlkioEntry {
+                major: major.parse().ok()?,
+                minor: minor.parse().ok()?,
+                op: op.to_string(),
+                value: value.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// Parse v2 `io.stat` (`maj:min rbytes=.. wbytes=.. rios=.. wios=..`) into Docker's
+/// v1-shaped (bytes, ios) entry lists.
+pub(crate) fn parse_io_stat_v2(text: &str) -> (Vec<BlkioEntry>, Vec<BlkioEntry>) {
+    let (mut bytes, mut ios) = (Vec::new(), Vec::new());
+    for line in text.lines() {
+        let mut f = line.split_whitespace();
+        let Some((major, minor)) = f.next().and_then(|d| d.split_once(':')) else {
+            continue;
+        };
+        let (Ok(major), Ok(minor)) = (major.parse(), minor.parse()) else {
+            continue;
+        };
+        for kv in f {
+            let Some((k, v)) = kv.split_once('=') else {
+                continue;
+            };
+            let Ok(value) = v.parse() else { continue };
+            let (list, op) = match k {
+                "rbytes" => (&mut bytes, "Read"),
+                "wbytes" => (&mut bytes, "Write"),
+                "rios" => (&mut ios, "Read"),
+                "wios" => (&mut ios, "Write"),
+                _ => continue,
+            };
+            list.push(BlkioEntry {
+                major,
+                minor,
+                op: op.to_string(),
+                value,
+            });
+        }
+    }
+    (bytes, ios)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blkio_parsers() {
+        let v1 = parse_blkio_v1("8:0 Read 4096\n8:0 Write 0\nTotal 4096\n");
+        assert_eq!(v1.len(), 2);
+        assert_eq!(
+            (v1[0].major, v1[0].op.as_str(), v1[0].value),
+            (8, "Read", 4096)
+        );
+        let (b, i) = parse_io_stat_v2("8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n");
+        assert_eq!(b.iter().map(|e| e.value).collect::<Vec<_>>(), [10, 20]);
+        assert_eq!(
+            i.iter().map(|e| e.op.as_str()).collect::<Vec<_>>(),
+            ["Read", "Write"]
+        );
+    }
+
+    #[test]
+    fn host_cpu_reads_proc() {
+        let (system, online) = host_cpu();
+        assert!(system > 0 && online > 0);
+    }
+}

@@ -43,7 +43,8 @@ impl BpfProgram {
 pub const BPF_MAXINSNS: usize = 4096;
 
 // Opcodes (linux/bpf_common.h).
-const LD_W_ABS: u16 = 0x00 | 0x00 | 0x20;
+/// BPF_LD | BPF_W | BPF_ABS (LD and W are 0).
+const LD_W_ABS: u16 = 0x20;
 const ALU_AND_K: u16 = 0x04 | 0x50;
 const JMP_JA: u16 = 0x05;
 const RET_K: u16 = 0x06;
