@@ -1,0 +1,972 @@
+//! A small regular-expression engine for the subset of Go's RE2 syntax
+//! (with Go's default `Perl` flags) that Docker's pattern translators emit.
+//!
+//! Both `.dockerignore` matching (moby/patternmatcher) and the shell lexer's
+//! `${v#pat}`/`${v/pat/repl}` translate patterns into Go regular
+//! expressions; because patternmatcher passes `[`, `]`, `^`, `|`, `{`, `}`
+//! and backslash escapes through unchanged, reproducing Docker's behaviour
+//! means interpreting those as Go would: character classes (ranges, POSIX
+//! `[:name:]`, Perl `\d\s\w`), anchors, word boundaries, `\Q..\E`, octal and
+//! hex escapes, alternation and `{n,m}` repetition. Matching is a Pike VM
+//! with leftmost-first (Perl) priorities, the semantics Go's `regexp` uses.
+//!
+//! Not supported: Unicode classes other than `\pL`, `\pN`, `\p{Lu}`,
+//! `\p{Ll}` and `\p{Any}` (they are reported as errors), flags groups
+//! `(?i)`, and named groups — none can be produced from Docker patterns
+//! except through a `\p` escape.
+
+use std::fmt;
+
+/// A regex that failed to compile (Go would also reject all of these except
+/// the unsupported Unicode classes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Error(pub(crate) String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+const MAX_REPEAT: u32 = 1000;
+const MAX_INSTS: usize = 200_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Look {
+    Begin,
+    End,
+    WordBoundary,
+    NotWordBoundary,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Pred {
+    Any,
+    Letter,
+    Upper,
+    Lower,
+    Number,
+}
+
+impl Pred {
+    fn test(self, c: char) -> bool {
+        match self {
+            Pred::Any => true,
+            Pred::Letter => c.is_alphabetic(),
+            Pred::Upper => c.is_uppercase(),
+            Pred::Lower => c.is_lowercase(),
+            Pred::Number => c.is_numeric(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Item {
+    Range(char, char),
+    Set(&'static [(char, char)], bool),
+    Pred(Pred, bool),
+}
+
+#[derive(Debug, Clone)]
+struct Class {
+    items: Vec<Item>,
+    negated: bool,
+}
+
+impl Class {
+    fn matches(&self, c: char) -> bool {
+        let hit = self.items.iter().any(|it| match *it {
+            Item::Range(lo, hi) => lo <= c && c <= hi,
+            Item::Set(ranges, neg) => ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != neg,
+            Item::Pred(p, neg) => p.test(c) != neg,
+        });
+        hit != self.negated
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Ast {
+    Empty,
+    Lit(char),
+    AnyNotNl,
+    Class(Class),
+    Look(Look),
+    Concat(Vec<Ast>),
+    Alt(Vec<Ast>),
+    Repeat {
+        sub: Box<Ast>,
+        min: u32,
+        max: Option<u32>,
+        greedy: bool,
+    },
+}
+
+const DIGIT: &[(char, char)] = &[('0', '9')];
+const PERL_SPACE: &[(char, char)] = &[('\t', '\n'), ('\x0c', '\r'), (' ', ' ')];
+const WORD: &[(char, char)] = &[('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')];
+
+fn posix_class(name: &str) -> Option<&'static [(char, char)]> {
+    Some(match name {
+        "alnum" => &[('0', '9'), ('A', 'Z'), ('a', 'z')],
+        "alpha" => &[('A', 'Z'), ('a', 'z')],
+        "ascii" => &[('\0', '\x7f')],
+        "blank" => &[('\t', '\t'), (' ', ' ')],
+        "cntrl" => &[('\0', '\x1f'), ('\x7f', '\x7f')],
+        "digit" => DIGIT,
+        "graph" => &[('!', '~')],
+        "lower" => &[('a', 'z')],
+        "print" => &[(' ', '~')],
+        "punct" => &[('!', '/'), (':', '@'), ('[', '`'), ('{', '~')],
+        "space" => &[('\t', '\r'), (' ', ' ')],
+        "upper" => &[('A', 'Z')],
+        "word" => WORD,
+        "xdigit" => &[('0', '9'), ('A', 'F'), ('a', 'f')],
+        _ => return None,
+    })
+}
+
+fn perl_class(c: char) -> Option<Item> {
+    Some(match c {
+        'd' => Item::Set(DIGIT, false),
+        'D' => Item::Set(DIGIT, true),
+        's' => Item::Set(PERL_SPACE, false),
+        'S' => Item::Set(PERL_SPACE, true),
+        'w' => Item::Set(WORD, false),
+        'W' => Item::Set(WORD, true),
+        _ => return None,
+    })
+}
+
+struct Parser {
+    s: Vec<char>,
+    i: usize,
+}
+
+enum Frame {
+    /// Items of the current concatenation and finished alternatives.
+    Group { alts: Vec<Ast>, cur: Vec<Ast> },
+}
+
+impl Parser {
+    fn peek(&self) -> Option<char> {
+        self.s.get(self.i).copied()
+    }
+
+    fn peek_at(&self, k: usize) -> Option<char> {
+        self.s.get(self.i + k).copied()
+    }
+
+    fn err<T>(&self, what: &str) -> Result<T, Error> {
+        Err(Error(format!("error parsing regexp: {what}")))
+    }
+
+    fn parse(mut self) -> Result<Ast, Error> {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut alts: Vec<Ast> = Vec::new();
+        let mut cur: Vec<Ast> = Vec::new();
+        // Whether the previous token was a repetition operator.
+        let mut last_repeat = false;
+        // Whether `cur` may take a repetition (not right after `(` or `|`).
+        while let Some(c) = self.peek() {
+            let mut this_repeat = false;
+            match c {
+                '(' => {
+                    if self.peek_at(1) == Some('?') {
+                        return self.err("unsupported group syntax");
+                    }
+                    self.i += 1;
+                    stack.push(Frame::Group {
+                        alts: std::mem::take(&mut alts),
+                        cur: std::mem::take(&mut cur),
+                    });
+                }
+                '|' => {
+                    self.i += 1;
+                    alts.push(concat(std::mem::take(&mut cur)));
+                }
+                ')' => {
+                    self.i += 1;
+                    let Some(Frame::Group {
+                        alts: outer_alts,
+                        cur: outer_cur,
+                    }) = stack.pop()
+                    else {
+                        return self.err("unexpected )");
+                    };
+                    alts.push(concat(std::mem::take(&mut cur)));
+                    let group = alternate(std::mem::take(&mut alts));
+                    alts = outer_alts;
+                    cur = outer_cur;
+                    // Wrap so a following repetition applies to the group.
+                    cur.push(Ast::Concat(vec![group]));
+                }
+                '*' | '+' | '?' => {
+                    self.i += 1;
+                    let (min, max) = match c {
+                        '*' => (0, None),
+                        '+' => (1, None),
+                        _ => (0, Some(1)),
+                    };
+                    self.apply_repeat(&mut cur, min, max, last_repeat)?;
+                    this_repeat = true;
+                }
+                '{' => match self.parse_repeat_braces() {
+                    Some((min, max, len)) => {
+                        if min > MAX_REPEAT || max.is_some_and(|m| m > MAX_REPEAT || min > m) {
+                            return self.err("invalid repeat count");
+                        }
+                        self.i += len;
+                        self.apply_repeat(&mut cur, min, max, last_repeat)?;
+                        this_repeat = true;
+                    }
+                    None => {
+                        self.i += 1;
+                        cur.push(Ast::Lit('{'));
+                    }
+                },
+                '.' => {
+                    self.i += 1;
+                    cur.push(Ast::AnyNotNl);
+                }
+                '^' => {
+                    self.i += 1;
+                    cur.push(Ast::Look(Look::Begin));
+                }
+                '$' => {
+                    self.i += 1;
+                    cur.push(Ast::Look(Look::End));
+                }
+                '[' => {
+                    let class = self.parse_class()?;
+                    cur.push(Ast::Class(class));
+                }
+                '\\' => self.parse_backslash(&mut cur)?,
+                _ => {
+                    self.i += 1;
+                    cur.push(Ast::Lit(c));
+                }
+            }
+            last_repeat = this_repeat;
+        }
+        if !stack.is_empty() {
+            return self.err("missing closing )");
+        }
+        alts.push(concat(cur));
+        Ok(alternate(alts))
+    }
+
+    fn apply_repeat(
+        &mut self,
+        cur: &mut Vec<Ast>,
+        min: u32,
+        max: Option<u32>,
+        last_repeat: bool,
+    ) -> Result<(), Error> {
+        let mut greedy = true;
+        if self.peek() == Some('?') {
+            self.i += 1;
+            greedy = false;
+        }
+        if last_repeat {
+            return self.err("invalid nested repetition operator");
+        }
+        let Some(sub) = cur.pop() else {
+            return self.err("missing argument to repetition operator");
+        };
+        cur.push(Ast::Repeat {
+            sub: Box::new(sub),
+            min,
+            max,
+            greedy,
+        });
+        Ok(())
+    }
+
+    /// `{n}`, `{n,}` or `{n,m}` at the cursor: (min, max, length).
+    fn parse_repeat_braces(&self) -> Option<(u32, Option<u32>, usize)> {
+        let mut j = self.i + 1;
+        let num = |j: &mut usize| -> Option<u32> {
+            let start = *j;
+            while self.s.get(*j).is_some_and(|c| c.is_ascii_digit()) {
+                *j += 1;
+            }
+            let digits: String = self.s[start..*j].iter().collect();
+            if digits.is_empty() || (digits.len() >= 2 && digits.starts_with('0')) {
+                return None;
+            }
+            Some(digits.parse::<u32>().unwrap_or(u32::MAX))
+        };
+        let min = num(&mut j)?;
+        let max = if self.s.get(j) == Some(&',') {
+            j += 1;
+            if self.s.get(j) == Some(&'}') {
+                None
+            } else {
+                Some(num(&mut j)?)
+            }
+        } else {
+            Some(min)
+        };
+        if self.s.get(j) != Some(&'}') {
+            return None;
+        }
+        Some((min, max, j + 1 - self.i))
+    }
+
+    fn parse_backslash(&mut self, cur: &mut Vec<Ast>) -> Result<(), Error> {
+        match self.peek_at(1) {
+            Some('A') => {
+                self.i += 2;
+                cur.push(Ast::Look(Look::Begin));
+                return Ok(());
+            }
+            Some('z') => {
+                self.i += 2;
+                cur.push(Ast::Look(Look::End));
+                return Ok(());
+            }
+            Some('b') => {
+                self.i += 2;
+                cur.push(Ast::Look(Look::WordBoundary));
+                return Ok(());
+            }
+            Some('B') => {
+                self.i += 2;
+                cur.push(Ast::Look(Look::NotWordBoundary));
+                return Ok(());
+            }
+            Some('C') => return self.err("invalid escape sequence: `\\C`"),
+            Some('Q') => {
+                self.i += 2;
+                while let Some(c) = self.peek() {
+                    if c == '\\' && self.peek_at(1) == Some('E') {
+                        self.i += 2;
+                        break;
+                    }
+                    cur.push(Ast::Lit(c));
+                    self.i += 1;
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        if let Some(item) = self.parse_unicode_class()? {
+            cur.push(Ast::Class(Class {
+                items: vec![item],
+                negated: false,
+            }));
+            return Ok(());
+        }
+        if let Some(item) = self.peek_at(1).and_then(perl_class) {
+            self.i += 2;
+            cur.push(Ast::Class(Class {
+                items: vec![item],
+                negated: false,
+            }));
+            return Ok(());
+        }
+        let c = self.parse_escape()?;
+        cur.push(Ast::Lit(c));
+        Ok(())
+    }
+
+    /// `\pX`, `\p{Name}`, `\PX`, `\p{^Name}` at the cursor.
+    fn parse_unicode_class(&mut self) -> Result<Option<Item>, Error> {
+        if self.peek() != Some('\\') || !matches!(self.peek_at(1), Some('p' | 'P')) {
+            return Ok(None);
+        }
+        let mut negated = self.peek_at(1) == Some('P');
+        let Some(c) = self.peek_at(2) else {
+            return self.err("invalid character class range");
+        };
+        let (mut name, len) = if c == '{' {
+            let mut j = self.i + 3;
+            while self.s.get(j).is_some_and(|&c| c != '}') {
+                j += 1;
+            }
+            if j >= self.s.len() {
+                return self.err("invalid character class range");
+            }
+            (
+                self.s[self.i + 3..j].iter().collect::<String>(),
+                j + 1 - self.i,
+            )
+        } else {
+            (c.to_string(), 3)
+        };
+        if let Some(rest) = name.strip_prefix('^') {
+            negated = !negated;
+            name = rest.to_string();
+        }
+        let pred = match name.as_str() {
+            "Any" => Pred::Any,
+            "L" => Pred::Letter,
+            "Lu" => Pred::Upper,
+            "Ll" => Pred::Lower,
+            "N" => Pred::Number,
+            _ => return self.err("invalid or unsupported Unicode class"),
+        };
+        self.i += len;
+        Ok(Some(Item::Pred(pred, negated)))
+    }
+
+    /// A single-character escape (`\n`, `\x41`, `\101`, `\.`); cursor on `\`.
+    fn parse_escape(&mut self) -> Result<char, Error> {
+        self.i += 1;
+        let Some(c) = self.peek() else {
+            return self.err("trailing backslash at end of expression");
+        };
+        self.i += 1;
+        if c.is_ascii() && !c.is_ascii_alphanumeric() {
+            return Ok(c);
+        }
+        let octal = |p: &Self| p.peek().is_some_and(|d| ('0'..='7').contains(&d));
+        match c {
+            '1'..='7' if octal(self) => self.octal(c),
+            '0' => self.octal(c),
+            'x' => {
+                if self.peek() == Some('{') {
+                    self.i += 1;
+                    let mut v: u32 = 0;
+                    let mut n = 0;
+                    loop {
+                        let Some(d) = self.peek() else {
+                            return self.err("invalid escape sequence");
+                        };
+                        self.i += 1;
+                        if d == '}' {
+                            break;
+                        }
+                        let Some(h) = d.to_digit(16) else {
+                            return self.err("invalid escape sequence");
+                        };
+                        v = v * 16 + h;
+                        if v > 0x10FFFF {
+                            return self.err("invalid escape sequence");
+                        }
+                        n += 1;
+                    }
+                    if n == 0 {
+                        return self.err("invalid escape sequence");
+                    }
+                    return char::from_u32(v)
+                        .map_or_else(|| self.err("invalid escape sequence"), Ok);
+                }
+                let x = self.peek().and_then(|d| d.to_digit(16));
+                let y = self.peek_at(1).and_then(|d| d.to_digit(16));
+                match (x, y) {
+                    (Some(x), Some(y)) => {
+                        self.i += 2;
+                        Ok(char::from_u32(x * 16 + y).unwrap_or('\u{FFFD}'))
+                    }
+                    _ => self.err("invalid escape sequence"),
+                }
+            }
+            'a' => Ok('\x07'),
+            'f' => Ok('\x0c'),
+            'n' => Ok('\n'),
+            'r' => Ok('\r'),
+            't' => Ok('\t'),
+            'v' => Ok('\x0b'),
+            _ => self.err("invalid escape sequence"),
+        }
+    }
+
+    fn octal(&mut self, first: char) -> Result<char, Error> {
+        let mut v = first as u32 - '0' as u32;
+        for _ in 1..3 {
+            match self.peek() {
+                Some(d @ '0'..='7') => {
+                    v = v * 8 + (d as u32 - '0' as u32);
+                    self.i += 1;
+                }
+                _ => break,
+            }
+        }
+        Ok(char::from_u32(v).unwrap_or('\u{FFFD}'))
+    }
+
+    /// A bracketed class; cursor on `[`.
+    fn parse_class(&mut self) -> Result<Class, Error> {
+        self.i += 1;
+        let mut class = Class {
+            items: Vec::new(),
+            negated: false,
+        };
+        if self.peek() == Some('^') {
+            self.i += 1;
+            class.negated = true;
+        }
+        let mut first = true;
+        loop {
+            match self.peek() {
+                None => return self.err("missing closing ]"),
+                Some(']') if !first => {
+                    self.i += 1;
+                    return Ok(class);
+                }
+                _ => {}
+            }
+            first = false;
+            // POSIX [:name:] / [:^name:].
+            if self.peek() == Some('[') && self.peek_at(1) == Some(':') {
+                let rest: String = self.s[self.i + 2..].iter().collect();
+                if let Some(end) = rest.find(":]") {
+                    let mut name = &rest[..end];
+                    let negated = name.starts_with('^');
+                    if negated {
+                        name = &name[1..];
+                    }
+                    let Some(ranges) = posix_class(name) else {
+                        return self.err("invalid character class range");
+                    };
+                    class.items.push(Item::Set(ranges, negated));
+                    self.i += 2 + rest[..end].chars().count() + 2;
+                    continue;
+                }
+            }
+            if let Some(item) = self.parse_unicode_class()? {
+                class.items.push(item);
+                continue;
+            }
+            if self.peek() == Some('\\')
+                && let Some(item) = self.peek_at(1).and_then(perl_class)
+            {
+                self.i += 2;
+                class.items.push(item);
+                continue;
+            }
+            let lo = self.class_char()?;
+            let mut hi = lo;
+            if self.peek() == Some('-') && self.peek_at(1).is_some_and(|c| c != ']') {
+                self.i += 1;
+                hi = self.class_char()?;
+                if hi < lo {
+                    return self.err("invalid character class range");
+                }
+            }
+            class.items.push(Item::Range(lo, hi));
+        }
+    }
+
+    fn class_char(&mut self) -> Result<char, Error> {
+        match self.peek() {
+            None => self.err("missing closing ]"),
+            Some('\\') => self.parse_escape(),
+            Some(c) => {
+                self.i += 1;
+                Ok(c)
+            }
+        }
+    }
+}
+
+fn concat(mut items: Vec<Ast>) -> Ast {
+    match items.len() {
+        0 => Ast::Empty,
+        1 => items.pop().unwrap_or(Ast::Empty),
+        _ => Ast::Concat(items),
+    }
+}
+
+fn alternate(mut alts: Vec<Ast>) -> Ast {
+    if alts.len() == 1 {
+        alts.pop().unwrap_or(Ast::Empty)
+    } else {
+        Ast::Alt(alts)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Inst {
+    Lit(char),
+    AnyNotNl,
+    Class(usize),
+    Split(usize, usize),
+    Jmp(usize),
+    Look(Look),
+    Match,
+}
+
+struct Compiler {
+    prog: Vec<Inst>,
+    classes: Vec<Class>,
+}
+
+impl Compiler {
+    fn emit(&mut self, i: Inst) -> Result<usize, Error> {
+        if self.prog.len() >= MAX_INSTS {
+            return Err(Error("error parsing regexp: expression too large".into()));
+        }
+        self.prog.push(i);
+        Ok(self.prog.len() - 1)
+    }
+
+    fn compile(&mut self, ast: &Ast) -> Result<(), Error> {
+        match ast {
+            Ast::Empty => {}
+            Ast::Lit(c) => {
+                self.emit(Inst::Lit(*c))?;
+            }
+            Ast::AnyNotNl => {
+                self.emit(Inst::AnyNotNl)?;
+            }
+            Ast::Class(c) => {
+                self.classes.push(c.clone());
+                self.emit(Inst::Class(self.classes.len() - 1))?;
+            }
+            Ast::Look(l) => {
+                self.emit(Inst::Look(*l))?;
+            }
+            Ast::Concat(items) => {
+                for it in items {
+                    self.compile(it)?;
+                }
+            }
+            Ast::Alt(alts) => {
+                let mut jumps = Vec::new();
+                for (k, alt) in alts.iter().enumerate() {
+                    if k + 1 < alts.len() {
+                        let split = self.emit(Inst::Split(0, 0))?;
+                        self.compile(alt)?;
+                        jumps.push(self.emit(Inst::Jmp(0))?);
+                        let next = self.prog.len();
+                        self.prog[split] = Inst::Split(split + 1, next);
+                    } else {
+                        self.compile(alt)?;
+                    }
+                }
+                let end = self.prog.len();
+                for j in jumps {
+                    self.prog[j] = Inst::Jmp(end);
+                }
+            }
+            Ast::Repeat {
+                sub,
+                min,
+                max,
+                greedy,
+            } => {
+                for _ in 0..*min {
+                    self.compile(sub)?;
+                }
+                match max {
+                    None => {
+                        let split = self.emit(Inst::Split(0, 0))?;
+                        self.compile(sub)?;
+                        self.emit(Inst::Jmp(split))?;
+                        let end = self.prog.len();
+                        self.prog[split] = self.split(split + 1, end, *greedy);
+                    }
+                    Some(max) => {
+                        let mut splits = Vec::new();
+                        for _ in *min..*max {
+                            splits.push(self.emit(Inst::Split(0, 0))?);
+                            self.compile(sub)?;
+                        }
+                        let end = self.prog.len();
+                        for s in splits {
+                            self.prog[s] = self.split(s + 1, end, *greedy);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn split(&self, body: usize, out: usize, greedy: bool) -> Inst {
+        if greedy {
+            Inst::Split(body, out)
+        } else {
+            Inst::Split(out, body)
+        }
+    }
+}
+
+/// A compiled regular expression.
+#[derive(Debug, Clone)]
+pub(crate) struct Regex {
+    prog: Vec<Inst>,
+    classes: Vec<Class>,
+}
+
+struct Threads {
+    list: Vec<(usize, usize)>,
+    marks: Vec<u64>,
+    generation: u64,
+}
+
+impl Threads {
+    fn new(n: usize) -> Self {
+        Threads {
+            list: Vec::new(),
+            marks: vec![0; n],
+            generation: 1,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.list.clear();
+        self.generation += 1;
+    }
+}
+
+fn is_word(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl Regex {
+    pub(crate) fn new(pattern: &str) -> Result<Regex, Error> {
+        let ast = Parser {
+            s: pattern.chars().collect(),
+            i: 0,
+        }
+        .parse()?;
+        let mut c = Compiler {
+            prog: Vec::new(),
+            classes: Vec::new(),
+        };
+        c.compile(&ast)?;
+        c.emit(Inst::Match)?;
+        Ok(Regex {
+            prog: c.prog,
+            classes: c.classes,
+        })
+    }
+
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        self.find_at(text, 0).is_some()
+    }
+
+    /// Leftmost-first match starting the search at byte `start`.
+    pub(crate) fn find_at(&self, text: &str, start: usize) -> Option<(usize, usize)> {
+        let mut clist = Threads::new(self.prog.len());
+        let mut nlist = Threads::new(self.prog.len());
+        let mut stack = Vec::new();
+        let mut matched = None;
+        let mut pos = start;
+        let prev_char = |p: usize| text[..p].chars().next_back();
+        loop {
+            let cur = text[pos..].chars().next();
+            if matched.is_none() {
+                self.add(
+                    &mut clist,
+                    &mut stack,
+                    0,
+                    pos,
+                    pos,
+                    prev_char(pos),
+                    cur,
+                    text.len(),
+                );
+            }
+            if clist.list.is_empty() {
+                break;
+            }
+            nlist.clear();
+            let next_pos = pos + cur.map_or(0, char::len_utf8);
+            let after = cur.and_then(|_| text[next_pos..].chars().next());
+            for k in 0..clist.list.len() {
+                let (pc, st) = clist.list[k];
+                let hit = match (&self.prog[pc], cur) {
+                    (Inst::Match, _) => {
+                        matched = Some((st, pos));
+                        break;
+                    }
+                    (Inst::Lit(l), Some(c)) => *l == c,
+                    (Inst::AnyNotNl, Some(c)) => c != '\n',
+                    (Inst::Class(i), Some(c)) => self.classes[*i].matches(c),
+                    _ => false,
+                };
+                if hit {
+                    self.add(
+                        &mut nlist,
+                        &mut stack,
+                        pc + 1,
+                        next_pos,
+                        st,
+                        cur,
+                        after,
+                        text.len(),
+                    );
+                }
+            }
+            std::mem::swap(&mut clist, &mut nlist);
+            if cur.is_none() {
+                break;
+            }
+            pos = next_pos;
+        }
+        matched
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &self,
+        t: &mut Threads,
+        stack: &mut Vec<usize>,
+        pc: usize,
+        pos: usize,
+        start: usize,
+        before: Option<char>,
+        after: Option<char>,
+        len: usize,
+    ) {
+        stack.clear();
+        stack.push(pc);
+        while let Some(pc) = stack.pop() {
+            if t.marks[pc] == t.generation {
+                continue;
+            }
+            t.marks[pc] = t.generation;
+            match self.prog[pc] {
+                Inst::Jmp(to) => stack.push(to),
+                Inst::Split(a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
+                Inst::Look(l) => {
+                    let ok = match l {
+                        Look::Begin => pos == 0,
+                        Look::End => pos == len,
+                        Look::WordBoundary => is_word(before) != is_word(after),
+                        Look::NotWordBoundary => is_word(before) == is_word(after),
+                    };
+                    if ok {
+                        stack.push(pc + 1);
+                    }
+                }
+                _ => t.list.push((pc, start)),
+            }
+        }
+    }
+
+    /// Go's `Regexp.ReplaceAllString`, including `$0`/`${name}` expansion in
+    /// `template` (this regex has no capture groups, so only `$0` is non-empty).
+    pub(crate) fn replace_all(&self, src: &str, template: &str) -> String {
+        let mut out = String::new();
+        let mut last_end = 0;
+        let mut search = 0;
+        while search <= src.len() {
+            let Some((a, b)) = self.find_at(src, search) else {
+                break;
+            };
+            out.push_str(&src[last_end..a]);
+            if b > last_end || a == 0 {
+                expand_template(&mut out, template, &src[a..b]);
+            }
+            last_end = b;
+            let width = src[search..].chars().next().map_or(0, char::len_utf8);
+            if search + width > b {
+                search += width;
+            } else if search + 1 > b {
+                search += 1;
+            } else {
+                search = b;
+            }
+        }
+        out.push_str(&src[last_end..]);
+        out
+    }
+}
+
+/// Go's `Regexp.Expand` for a regex without capture groups.
+fn expand_template(out: &mut String, mut template: &str, whole: &str) {
+    while let Some(k) = template.find('$') {
+        out.push_str(&template[..k]);
+        template = &template[k + 1..];
+        if let Some(rest) = template.strip_prefix('$') {
+            out.push('$');
+            template = rest;
+            continue;
+        }
+        match extract(template) {
+            None => out.push('$'),
+            Some((num, rest)) => {
+                template = rest;
+                if num == Some(0) {
+                    out.push_str(whole);
+                }
+            }
+        }
+    }
+    out.push_str(template);
+}
+
+/// Go's `regexp.extract`: the group reference at the start of `s`
+/// (`name` or `{name}`), as (group number if numeric, rest).
+fn extract(s: &str) -> Option<(Option<u32>, &str)> {
+    let (brace, body) = match s.strip_prefix('{') {
+        Some(b) => (true, b),
+        None => (false, s),
+    };
+    let end = body
+        .char_indices()
+        .find(|&(_, c)| !(c.is_alphabetic() || c.is_numeric() || c == '_'))
+        .map_or(body.len(), |(i, _)| i);
+    if end == 0 {
+        return None;
+    }
+    let name = &body[..end];
+    let mut rest = &body[end..];
+    if brace {
+        rest = rest.strip_prefix('}')?;
+    }
+    let numeric =
+        name.bytes().all(|b| b.is_ascii_digit()) && !(name.len() > 1 && name.starts_with('0'));
+    let num = if numeric && name.len() <= 8 {
+        name.parse::<u32>().ok()
+    } else {
+        None
+    };
+    Some((num, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(re: &str, text: &str) -> bool {
+        Regex::new(re).unwrap().is_match(text)
+    }
+
+    #[test]
+    fn basics() {
+        assert!(m("^a[^/]*$", "abc"));
+        assert!(!m("^a[^/]*$", "ab/c"));
+        assert!(m("^(.*/)?dir2/[^/]*$", "dir/dir2/file"));
+        assert!(m("^a[b-d]e$", "ace"));
+        assert!(!m("^a[^b-d]e$", "ace"));
+        assert!(m("^a|b$", "axx"));
+        assert!(m("^x{2}$", "xx"));
+        assert!(!m("^x{2}$", "xxx"));
+        assert!(!m("^a\\bb$", "a b"));
+        assert!(m("^[[:alpha:]]+$", "abc"));
+        assert!(m("^\\Q.*\\E$", ".*"));
+        assert!(m("^\\x41\\101$", "AA"));
+        assert!(Regex::new("^[l-O]$").is_err());
+        assert!(Regex::new("a**").is_err());
+        assert!(Regex::new("*a").is_err());
+        assert!(Regex::new("[a").is_err());
+        assert!(Regex::new("\\y").is_err());
+    }
+
+    #[test]
+    fn leftmost_first() {
+        let re = Regex::new("^x.*?y").unwrap();
+        assert_eq!(re.find_at("xayby", 0), Some((0, 3)));
+        let re = Regex::new("^x.*y").unwrap();
+        assert_eq!(re.find_at("xayby", 0), Some((0, 5)));
+        let re = Regex::new("b").unwrap();
+        assert_eq!(re.find_at("abcb", 2), Some((3, 4)));
+    }
+
+    #[test]
+    fn replace_all_like_go() {
+        let re = Regex::new("a*").unwrap();
+        assert_eq!(re.replace_all("baaac", "-"), "-b-c-");
+        let re = Regex::new("o").unwrap();
+        assert_eq!(re.replace_all("foo", "[$0$$${0}x$1]"), "f[o$ox][o$ox]");
+    }
+}
