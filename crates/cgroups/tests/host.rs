@@ -152,10 +152,10 @@ impl Drop for Fixture {
         }
         // Deepest first.
         for path in self.cgroups.iter().rev() {
-            if let Ok(cg) = Cgroup::open_in(&self.hierarchy, path) {
-                if let Err(e) = cg.destroy() {
-                    eprintln!("cleanup of {path} failed: {e}");
-                }
+            if let Ok(cg) = Cgroup::open_in(&self.hierarchy, path)
+                && let Err(e) = cg.destroy()
+            {
+                eprintln!("cleanup of {path} failed: {e}");
             }
         }
     }
