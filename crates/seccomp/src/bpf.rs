@@ -4,8 +4,9 @@
 //! labels anywhere; jumps whose target ends up more than 255 instructions away are
 //! rewritten as a short conditional jump over unconditional `ja` trampolines.
 
-/// One `struct sock_filter`.
+/// One `struct sock_filter` (same layout, so a program is handed to the kernel as is).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 pub struct SockFilter {
     pub code: u16,
     pub jt: u8,

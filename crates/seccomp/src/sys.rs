@@ -5,6 +5,11 @@ use crate::{BpfProgram, SeccompError};
 
 const SECCOMP_SET_MODE_FILTER: libc::c_uint = 1;
 
+const _: () = {
+    assert!(size_of::<crate::SockFilter>() == size_of::<libc::sock_filter>());
+    assert!(align_of::<crate::SockFilter>() == align_of::<libc::sock_filter>());
+};
+
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: lets a process without `CAP_SYS_ADMIN` load a
 /// filter. Inherited across fork and execve; cannot be undone.
 pub fn set_no_new_privs() -> Result<(), SeccompError> {
@@ -23,27 +28,20 @@ pub fn set_no_new_privs() -> Result<(), SeccompError> {
 /// `seccomp(SECCOMP_SET_MODE_FILTER, flags)`. Needs `no_new_privs`
 /// ([`set_no_new_privs`]) or `CAP_SYS_ADMIN` in the caller's user namespace, else
 /// EACCES. Irreversible; call it last before `execve`, which must itself be allowed.
+/// Allocation-free, so it is safe to call in a child between `fork` and `execve`.
 pub fn load(prog: &BpfProgram) -> Result<(), SeccompError> {
     let len = u16::try_from(prog.insns.len()).map_err(|_| SeccompError::TooLong {
         len: prog.insns.len(),
         max: crate::bpf::BPF_MAXINSNS,
     })?;
-    let filters: Vec<libc::sock_filter> = prog
-        .insns
-        .iter()
-        .map(|f| libc::sock_filter {
-            code: f.code,
-            jt: f.jt,
-            jf: f.jf,
-            k: f.k,
-        })
-        .collect();
     let fprog = libc::sock_fprog {
         len,
-        filter: filters.as_ptr().cast_mut(),
+        // `SockFilter` is `#[repr(C)]` with the fields of `struct sock_filter`.
+        filter: prog.insns.as_ptr().cast::<libc::sock_filter>().cast_mut(),
     };
-    // SAFETY: `fprog` points at `filters`, `len` entries long, both alive for the whole
-    // call; the kernel copies the program and keeps no pointer to it.
+    // SAFETY: `fprog` points at `prog.insns`, `len` entries of a layout identical to
+    // `struct sock_filter`, alive for the whole call; the kernel only reads it, copies it
+    // and keeps no pointer to it.
     let rc = unsafe {
         libc::syscall(
             libc::SYS_seccomp,
