@@ -90,6 +90,9 @@ fn devnull() -> Result<OwnedFd, Error> {
         .map_err(|e| Error::sys("open /dev/null", e))
 }
 
+/// Existing namespaces to join, in order.
+type JoinList = Vec<(NamespaceType, OwnedFd)>;
+
 /// Which pid namespace the forked child lands in.
 enum PidNs {
     /// The caller's own.
@@ -168,7 +171,7 @@ impl Builtin {
         spec: &Spec,
         opts: &CreateOptions<'_>,
         warnings: &mut Vec<String>,
-    ) -> Result<(ContainerSetup, PidNs, Vec<(NamespaceType, OwnedFd)>), Error> {
+    ) -> Result<(ContainerSetup, PidNs, JoinList), Error> {
         let linux = spec.linux.clone().unwrap_or_default();
         if !linux.uid_mappings.is_empty() || linux.namespace(NamespaceType::User).is_some() {
             return Err(Error::Unsupported("user namespaces"));
@@ -272,7 +275,10 @@ impl Runtime for Builtin {
         let cgroup = match linux.map(|l| l.cgroups_path.as_str()).unwrap_or("") {
             "" => None,
             path => {
-                let res = linux.and_then(|l| l.resources.clone()).unwrap_or_default();
+                let mut res = linux.and_then(|l| l.resources.clone()).unwrap_or_default();
+                if !res.devices.is_empty() {
+                    res.devices.extend(crate::defaults::runtime_device_rules());
+                }
                 Some(Cgroup::create(path, &res)?)
             }
         };

@@ -80,6 +80,32 @@ pub fn default_device_rules() -> Vec<LinuxDeviceCgroup> {
     ]
 }
 
+/// Rules every runtime appends to the spec's (as runc does): `mknod` of any node, and the
+/// devices it always creates: null, zero, full, random, urandom, tty, console, pts, ptmx.
+pub fn runtime_device_rules() -> Vec<LinuxDeviceCgroup> {
+    let rule =
+        |kind: &str, major: Option<i64>, minor: Option<i64>, access: &str| LinuxDeviceCgroup {
+            allow: true,
+            kind: Some(kind.to_string()),
+            major,
+            minor,
+            access: Some(access.to_string()),
+        };
+    vec![
+        rule("c", None, None, "m"),
+        rule("b", None, None, "m"),
+        rule("c", Some(1), Some(3), "rwm"),
+        rule("c", Some(1), Some(5), "rwm"),
+        rule("c", Some(1), Some(7), "rwm"),
+        rule("c", Some(1), Some(8), "rwm"),
+        rule("c", Some(1), Some(9), "rwm"),
+        rule("c", Some(5), Some(0), "rwm"),
+        rule("c", Some(5), Some(1), "rwm"),
+        rule("c", Some(5), Some(2), "rwm"),
+        rule("c", Some(136), None, "rwm"),
+    ]
+}
+
 /// `--privileged`: every device allowed.
 pub fn privileged_device_rules() -> Vec<LinuxDeviceCgroup> {
     vec![LinuxDeviceCgroup {

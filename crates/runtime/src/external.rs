@@ -20,6 +20,7 @@ pub struct External {
     name: String,
     binary: PathBuf,
     state_root: PathBuf,
+    global_args: Vec<String>,
 }
 
 /// Per-container state for an external runtime.
@@ -47,12 +48,22 @@ impl External {
             name,
             binary,
             state_root: state_root.into(),
+            global_args: Vec::new(),
         }
+    }
+
+    /// Extra global flags put before every command (e.g. `--cgroup-manager=disabled` for
+    /// crun on a hybrid cgroup host, which crun refuses to manage).
+    pub fn with_global_args<I: IntoIterator<Item = String>>(mut self, args: I) -> External {
+        self.global_args.extend(args);
+        self
     }
 
     fn cmd(&self, log: Option<&Path>) -> Command {
         let mut c = Command::new(&self.binary);
-        c.arg("--root").arg(&self.state_root);
+        c.arg("--root")
+            .arg(&self.state_root)
+            .args(&self.global_args);
         if let Some(log) = log {
             c.arg("--log").arg(log).arg("--log-format").arg("json");
         }
@@ -178,10 +189,10 @@ fn last_error(text: &str) -> String {
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(v) => {
                 let level = v.get("level").and_then(|l| l.as_str()).unwrap_or("");
-                if level == "error" || level == "fatal" {
-                    if let Some(m) = v.get("msg").and_then(|m| m.as_str()) {
-                        last = m.to_string();
-                    }
+                if (level == "error" || level == "fatal")
+                    && let Some(m) = v.get("msg").and_then(|m| m.as_str())
+                {
+                    last = m.to_string();
                 }
             }
             Err(_) if !line.trim().is_empty() => last = line.trim().to_string(),

@@ -322,6 +322,89 @@ fn nothing_left_after_failed_start(rt: &dyn Runtime) {
     );
 }
 
+fn seccomp_default_profile_is_loaded(rt: &dyn Runtime) {
+    use wharf_seccomp::{Arch, default_profile, to_oci};
+    let fx = Fixture::new();
+    let caps = defaults::default_capabilities();
+    let profile = to_oci(&default_profile(), &caps, Arch::native());
+    let spec = fx
+        .spec(&["sh", "-c", "grep '^Seccomp:' /proc/self/status; echo ok"])
+        .seccomp(Some(profile))
+        .build()
+        .unwrap();
+    let out = run(rt, &fx, &spec);
+    assert_eq!(
+        out.stdout.split_whitespace().collect::<Vec<_>>(),
+        ["Seccomp:", "2", "ok"]
+    );
+}
+
+fn cgroup_dir(controller: &str, path: &str) -> std::path::PathBuf {
+    std::path::Path::new("/sys/fs/cgroup")
+        .join(controller)
+        .join(path.trim_start_matches('/'))
+}
+
+fn cgroup_limits_pause_and_removal(rt: &dyn Runtime) {
+    let fx = Fixture::new();
+    let path = format!("/wharf-test/{}", id(rt.name()));
+    let res = wharf_cgroups::LinuxResources {
+        pids: Some(wharf_cgroups::LinuxPids { limit: 10 }),
+        ..Default::default()
+    };
+    let spec = fx
+        .spec(&[
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/pids/pids.max; exec sleep 100",
+        ])
+        .cgroups_path(&path)
+        .resources(res)
+        .build()
+        .unwrap();
+    let (mut g, out) = create(rt, &fx, &spec, None).unwrap();
+    assert!(cgroup_dir("pids", &path).is_dir());
+    rt.start(g.c()).unwrap();
+    let mut line = [0u8; 3];
+    let mut out = std::fs::File::from(out.unwrap());
+    out.read_exact(&mut line).unwrap();
+    assert_eq!(&line, b"10\n");
+    rt.pause(g.c()).unwrap();
+    assert_eq!(
+        rt.state(g.c.as_ref().unwrap()).unwrap(),
+        wharf_runtime::Status::Paused
+    );
+    rt.resume(g.c()).unwrap();
+    assert_eq!(
+        rt.state(g.c.as_ref().unwrap()).unwrap(),
+        wharf_runtime::Status::Running
+    );
+    rt.kill(g.c.as_ref().unwrap(), libc::SIGKILL, true).unwrap();
+    g.c().wait().unwrap();
+    let c = g.c.take().unwrap();
+    rt.delete(c, false).unwrap();
+    assert!(!cgroup_dir("pids", &path).exists(), "cgroup left behind");
+}
+
+fn nothing_left_after_failed_start_with_cgroup(rt: &dyn Runtime) {
+    let fx = Fixture::new();
+    let path = format!("/wharf-test/{}", id(rt.name()));
+    let spec = fx
+        .spec(&["no-such-command"])
+        .cgroups_path(&path)
+        .build()
+        .unwrap();
+    let before = std::fs::read_to_string("/proc/thread-self/children").unwrap();
+    let err = run_with(rt, &fx, &spec, None).unwrap_err();
+    assert_eq!(err.exit_code_hint(), Some(127), "{err}");
+    assert!(!cgroup_dir("pids", &path).exists(), "cgroup left behind");
+    assert_eq!(mounts_of(fx.dir.path()), 0);
+    assert_eq!(
+        std::fs::read_to_string("/proc/thread-self/children").unwrap(),
+        before
+    );
+}
+
 macro_rules! suite {
     ($($t:ident),* $(,)?) => {
         mod builtin { $( #[test] fn $t() { if let Some(rt) = super::builtin() { super::$t(rt.as_ref()) } } )* }
@@ -345,4 +428,53 @@ suite!(
     exit_codes_pass_through,
     exec_joins_the_namespaces,
     nothing_left_after_failed_start,
+    seccomp_default_profile_is_loaded,
+    cgroup_limits_pause_and_removal,
+    nothing_left_after_failed_start_with_cgroup,
 );
+
+/// Built-in only: the rootfs is an overlay mounted inside the container's own mount
+/// namespace, invisible on the host, writes land in the upper dir.
+#[test]
+fn builtin_overlay_rootfs_is_private_to_the_container() {
+    let fx = Fixture::new();
+    let (upper, work, root) = (
+        fx.dir.path().join("upper"),
+        fx.dir.path().join("work"),
+        fx.dir.path().join("merged"),
+    );
+    for d in [&upper, &work, &root] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let mount = wharf_runtime::RootfsMount::overlay(&[fx.rootfs()], &upper, &work);
+    let spec = wharf_runtime::SpecBuilder::new(
+        root.display().to_string(),
+        vec![
+            "sh".into(),
+            "-c".into(),
+            "echo hi > /written; grep -c ' / / ' /proc/self/mountinfo; exec sleep 100".into(),
+        ],
+    )
+    .build()
+    .unwrap();
+    let rt = wharf_runtime::Builtin;
+    let (mut g, out) = create(&rt, &fx, &spec, Some(&mount)).unwrap();
+    rt.start(g.c()).unwrap();
+    let mut buf = [0u8; 2];
+    std::fs::File::from(out.unwrap())
+        .read_exact(&mut buf)
+        .unwrap();
+    assert_eq!(&buf, b"1\n");
+    assert_eq!(
+        mounts_of(fx.dir.path()),
+        0,
+        "rootfs mount visible on the host"
+    );
+    assert!(!root.join("written").exists());
+    assert_eq!(
+        std::fs::read_to_string(upper.join("written")).unwrap(),
+        "hi\n"
+    );
+    rt.kill(g.c.as_ref().unwrap(), libc::SIGKILL, false)
+        .unwrap();
+}

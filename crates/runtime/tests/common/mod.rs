@@ -65,7 +65,7 @@ pub fn builtin() -> Option<Box<dyn Runtime>> {
     Some(Box::new(Builtin))
 }
 
-fn external(bin: &str) -> Option<Box<dyn Runtime>> {
+fn external(bin: &str, args: &[&str]) -> Option<Box<dyn Runtime>> {
     if !Path::new(bin).exists() {
         eprintln!("{bin} not installed: skipped");
         return None;
@@ -76,18 +76,24 @@ fn external(bin: &str) -> Option<Box<dyn Runtime>> {
         .unwrap()
         .to_string_lossy()
         .into_owned();
-    Some(Box::new(External::new(
-        bin,
-        format!("/run/wharf-test-{name}"),
-    )))
+    let args = args.iter().map(|s| s.to_string());
+    Some(Box::new(
+        External::new(bin, format!("/run/wharf-test-{name}")).with_global_args(args),
+    ))
 }
 
 pub fn runc() -> Option<Box<dyn Runtime>> {
-    external("/usr/sbin/runc")
+    external("/usr/sbin/runc", &[])
 }
 
 pub fn crun() -> Option<Box<dyn Runtime>> {
-    external("/usr/bin/crun")
+    // crun 1.8 refuses a hybrid cgroup layout (v2 mounted without controllers), even with
+    // --cgroup-manager=disabled: "cgroups in hybrid mode not supported".
+    if Path::new("/sys/fs/cgroup/unified/cgroup.controllers").exists() {
+        eprintln!("crun: hybrid cgroup host not supported by crun: skipped");
+        return None;
+    }
+    external("/usr/bin/crun", &[])
 }
 
 /// A unique container id for this test.
