@@ -51,8 +51,6 @@ struct OciSeccomp {
     #[serde(default)]
     flags: Vec<String>,
     listener_path: Option<String>,
-    #[serde(default)]
-    syscalls: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -77,8 +75,8 @@ type ArchRules = BTreeMap<u32, Vec<NrRule>>;
 
 /// Compile an OCI runtime-spec `linux.seccomp` object.
 pub fn compile_oci(oci: &Value) -> Result<BpfProgram, SeccompError> {
-    let cfg: OciSeccomp = serde_json::from_value(oci.clone())
-        .map_err(|e| SeccompError::InvalidConfig(e.to_string()))?;
+    let cfg =
+        OciSeccomp::deserialize(oci).map_err(|e| SeccompError::InvalidConfig(e.to_string()))?;
     if cfg.listener_path.as_deref().is_some_and(|p| !p.is_empty()) {
         return Err(SeccompError::InvalidConfig(
             "listenerPath (SCMP_ACT_NOTIFY) is not supported".into(),
@@ -87,18 +85,27 @@ pub fn compile_oci(oci: &Value) -> Result<BpfProgram, SeccompError> {
     let default_ret = action_ret(cfg.default_action, cfg.default_errno_ret)
         .map_err(|reason| SeccompError::InvalidConfig(format!("defaultAction: {reason}")))?;
     let flags = parse_flags(&cfg.flags)?;
+    // Rules are read one by one (borrowed, not cloned) so errors can name the rule.
+    let syscalls: &[Value] = match oci.get("syscalls") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            return Err(SeccompError::InvalidConfig(
+                "syscalls: expected an array".into(),
+            ));
+        }
+    };
     let arches = parse_arches(&cfg.architectures)?;
 
     let mut per_arch: BTreeMap<Arch, ArchRules> =
         arches.iter().map(|a| (*a, ArchRules::new())).collect();
-    for (index, raw) in cfg.syscalls.iter().enumerate() {
+    for (index, raw) in syscalls.iter().enumerate() {
         let rule_err = |reason: String| SeccompError::Rule {
             index,
             names: rule_names(raw),
             reason,
         };
-        let call: OciSyscall =
-            serde_json::from_value(raw.clone()).map_err(|e| rule_err(e.to_string()))?;
+        let call = OciSyscall::deserialize(raw).map_err(|e| rule_err(e.to_string()))?;
         if call.names.is_empty() {
             return Err(rule_err("no syscall names".into()));
         }
