@@ -293,6 +293,45 @@ fn exec_joins_the_namespaces(rt: &dyn Runtime) {
     assert_eq!(g.c().wait().unwrap(), ExitStatus::Signaled(9));
 }
 
+fn exec_with_tty_and_missing_command(rt: &dyn Runtime) {
+    let fx = Fixture::new();
+    let spec = fx.spec(&["sleep", "100"]).build().unwrap();
+    let (mut g, _out) = create(rt, &fx, &spec, None).unwrap();
+    rt.start(g.c()).unwrap();
+    let mut process = spec.process.clone().unwrap();
+    process.terminal = true;
+    process.args = ["sh", "-c", "[ -t 1 ] && echo tty-ok"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let c = g.c.as_ref().unwrap();
+    let mut p = rt
+        .exec(
+            c,
+            ExecOptions {
+                process: &process,
+                stdio: Stdio::null(),
+            },
+        )
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = std::fs::File::from(p.take_console().expect("pty master")).read_to_end(&mut buf);
+    assert_eq!(String::from_utf8_lossy(&buf), "tty-ok\r\n");
+    assert_eq!(p.wait().unwrap(), ExitStatus::Exited(0));
+    process.terminal = false;
+    process.args = vec!["no-such-command".into()];
+    let err = rt
+        .exec(
+            c,
+            ExecOptions {
+                process: &process,
+                stdio: Stdio::null(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.exit_code_hint(), Some(127), "{err}");
+}
+
 fn mounts_of(path: &std::path::Path) -> usize {
     let needle = path.display().to_string();
     std::fs::read_to_string("/proc/self/mountinfo")
@@ -427,6 +466,7 @@ suite!(
     tty_is_allocated,
     exit_codes_pass_through,
     exec_joins_the_namespaces,
+    exec_with_tty_and_missing_command,
     nothing_left_after_failed_start,
     seccomp_default_profile_is_loaded,
     cgroup_limits_pause_and_removal,
