@@ -384,6 +384,14 @@ fn cgroup_dir(controller: &str, path: &str) -> std::path::PathBuf {
         .join(path.trim_start_matches('/'))
 }
 
+/// Remove the shared `/wharf-test` parent in every hierarchy; busy (another test's child
+/// cgroup inside) is fine, the last test out removes it.
+fn remove_test_parent() {
+    for entry in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        let _ = std::fs::remove_dir(entry.path().join("wharf-test"));
+    }
+}
+
 fn cgroup_limits_pause_and_removal(rt: &dyn Runtime) {
     let fx = Fixture::new();
     let path = format!("/wharf-test/{}", id(rt.name()));
@@ -423,6 +431,7 @@ fn cgroup_limits_pause_and_removal(rt: &dyn Runtime) {
     let c = g.c.take().unwrap();
     rt.delete(c, false).unwrap();
     assert!(!cgroup_dir("pids", &path).exists(), "cgroup left behind");
+    remove_test_parent();
 }
 
 fn nothing_left_after_failed_start_with_cgroup(rt: &dyn Runtime) {
@@ -437,6 +446,7 @@ fn nothing_left_after_failed_start_with_cgroup(rt: &dyn Runtime) {
     let err = run_with(rt, &fx, &spec, None).unwrap_err();
     assert_eq!(err.exit_code_hint(), Some(127), "{err}");
     assert!(!cgroup_dir("pids", &path).exists(), "cgroup left behind");
+    remove_test_parent();
     assert_eq!(mounts_of(fx.dir.path()), 0);
     assert_eq!(
         std::fs::read_to_string("/proc/thread-self/children").unwrap(),
