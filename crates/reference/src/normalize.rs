@@ -621,6 +621,13 @@ mod tests {
                 .familiar_string(),
             "debian:latest"
         );
+        // A first element with a '.' is taken as a host, but one that is not a valid host name
+        // then falls back into the path: Go's re-parse leaves the domain empty.
+        let r = parse("a__b--c.d/e_f").unwrap();
+        assert_eq!(
+            (r.domain(), r.path(), r.familiar_name().as_str()),
+            ("", "a__b--c.d/e_f", "a__b--c.d/e_f")
+        );
         // `sha256:abc` is not a digest, so Docker reads it as the image `sha256` with tag `abc`.
         assert_eq!(
             AnyReference::parse("sha256:abc").unwrap().to_string(),

@@ -14,8 +14,10 @@ pub const REPOSITORY_NAME_MAX_LEN: usize = 255;
 /// A named image reference: `[domain/]path[:tag][@digest]`.
 ///
 /// Values are always valid per the grammar. References from [`Reference::parse_normalized`] (and
-/// the other `parse_*` constructors of this crate except [`Reference::parse`]) always have a
-/// domain, as Docker's canonical form does: `docker.io/library/debian:latest`.
+/// the other normalising constructors) have a domain, as in Docker's canonical form
+/// `docker.io/library/debian:latest`, with one exception Docker shares: a first element that
+/// looks like a host (it has a `.`) without being a valid one, such as `a_b.c/d`, stays part of
+/// the path and the domain is empty.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reference {
     domain: String,
