@@ -90,7 +90,7 @@ fn sample_tree(root: &Path, long_names: bool) {
     symlink("../big", root.join("dir/sym")).unwrap();
     rustix::fs::mknodat(
         rustix::fs::CWD,
-        &root.join("fifo"),
+        root.join("fifo"),
         rustix::fs::FileType::Fifo,
         0o644.into(),
         0,

@@ -1,11 +1,18 @@
-//! `docker diff`: the changes an overlay upper dir makes to its lower layers.
+//! `docker diff`: the changes an overlay upper dir makes to the view of its lower layers.
 //!
-//! Docker's rules (moby `collectChanges`): walk the upper dir depth-first in name order; a
-//! whiteout is `D`; anything else is `C` if the path is visible in the lower layers and `A`
-//! otherwise, except a directory whose size, mode and mtime match the lower one, which is not
-//! listed; the parent of an `A` or `D` is listed as `C` if it was not already. Beyond Docker's
-//! overlay walk, entries of the lower layers hidden by an opaque upper directory are listed
-//! as `D` (what Docker shows when it compares mounted trees).
+//! Docker computes these by comparing the mounted container and image trees (moby
+//! `ChangesDirs`); we get the same answer from the upper dir and the lower layer dirs without
+//! mounting anything:
+//! - a path visible only in the new view is `A` (and so is everything below it);
+//! - a path visible only in the old view is `D` (a whiteout, or a child of a lower directory
+//!   hidden by an opaque upper directory); only the top-most deleted path is listed;
+//! - a path in both is `C` when type and mode, owner, device number or `security.capability`
+//!   differ, or, for non-directories, size or mtime (same second with one side lacking
+//!   sub-second precision counts as equal, as in Docker);
+//! - a directory with any change below it is `C`, listed before its children.
+//!
+//! Unlike Docker, whose output order depends on Go map iteration, entries come in sorted
+//! depth-first order.
 
 use std::collections::{BTreeSet, HashSet};
 use std::ffi::OsStr;
@@ -21,6 +28,8 @@ use crate::apply::{OPAQUE_XATTR, WHITEOUT_META_PREFIX};
 use crate::error::ArchiveError;
 use crate::fsutil;
 
+const CAPABILITY_XATTR: &str = "security.capability";
+
 /// The changes of `upper` relative to `lowers` (overlay order: the top-most lower first).
 pub fn changes(upper: &Path, lowers: &[&Path]) -> Result<Vec<Change>, ArchiveError> {
     let upper_fd =
@@ -30,9 +39,8 @@ pub fn changes(upper: &Path, lowers: &[&Path]) -> Result<Vec<Change>, ArchiveErr
         upper,
         view,
         out: Vec::new(),
-        changed_dirs: HashSet::new(),
     };
-    c.walk(upper_fd.as_fd(), b"", false)?;
+    c.walk(upper_fd.as_fd(), b"", false, false)?;
     Ok(c.out)
 }
 
@@ -40,7 +48,6 @@ struct Collector<'a> {
     upper: &'a Path,
     view: LowerView,
     out: Vec<Change>,
-    changed_dirs: HashSet<Vec<u8>>,
 }
 
 enum Child {
@@ -50,7 +57,14 @@ enum Child {
 }
 
 impl Collector<'_> {
-    fn walk(&mut self, dir: BorrowedFd<'_>, rel: &[u8], opaque: bool) -> Result<(), ArchiveError> {
+    /// `added`: the directory is new, so nothing below it can be in the lower layers.
+    fn walk(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        rel: &[u8],
+        opaque: bool,
+        added: bool,
+    ) -> Result<(), ArchiveError> {
         let err = |op, e| ArchiveError::fs(path_under(self.upper, rel), op, e);
         let mut kids: Vec<(Vec<u8>, Child)> = Vec::new();
         for name in fsutil::read_dir_names(dir).map_err(|e| err("listing directory", e))? {
@@ -58,7 +72,7 @@ impl Collector<'_> {
                 kids.push((name.clone(), Child::Upper(name, st)));
             }
         }
-        if opaque {
+        if opaque && !added {
             let upper_names: HashSet<Vec<u8>> = kids.iter().map(|(n, _)| n.clone()).collect();
             for name in self.view.children(rel)? {
                 if !upper_names.contains(&name) {
@@ -70,9 +84,9 @@ impl Collector<'_> {
         for (_, kid) in kids {
             match kid {
                 Child::HiddenLower(name) => {
-                    self.record(ChangeKind::Deleted, fsutil::join(rel, &name), false)
+                    self.push(ChangeKind::Deleted, &fsutil::join(rel, &name))
                 }
-                Child::Upper(name, st) => self.upper_child(dir, rel, &name, &st)?,
+                Child::Upper(name, st) => self.upper_child(dir, rel, &name, &st, added)?,
             }
         }
         Ok(())
@@ -84,62 +98,82 @@ impl Collector<'_> {
         rel: &[u8],
         name: &[u8],
         st: &Stat,
+        parent_added: bool,
     ) -> Result<(), ArchiveError> {
         if name.starts_with(WHITEOUT_META_PREFIX) {
             return Ok(());
         }
         let child = fsutil::join(rel, name);
+        let path = || path_under(self.upper, &child);
+        let lower = if parent_added {
+            None
+        } else {
+            self.view.lookup(&child)?
+        };
         if fsutil::is_whiteout(st) {
-            self.record(ChangeKind::Deleted, child, false);
+            // A whiteout hiding nothing changes nothing in the merged view.
+            if lower.is_some() {
+                self.push(ChangeKind::Deleted, &child);
+            }
             return Ok(());
         }
-        let is_dir = fsutil::file_type(st) == FileType::Directory;
-        match self.view.lookup(&child)? {
-            None => self.record(ChangeKind::Added, child.clone(), is_dir),
-            Some(lower)
-                if is_dir
-                    && fsutil::file_type(&lower) == FileType::Directory
-                    && same_dir(&lower, st) => {}
-            Some(_) => self.record(ChangeKind::Modified, child.clone(), is_dir),
+        let mark = self.out.len();
+        let (recorded, added) = match &lower {
+            None => {
+                self.push(ChangeKind::Added, &child);
+                (true, true)
+            }
+            Some(l) => {
+                let cap = fsutil::get_xattr_at(dir, name, CAPABILITY_XATTR)
+                    .map_err(|e| ArchiveError::fs(path(), "reading xattrs", e))?;
+                let changed = stat_differs(&l.stat, st) || l.capability != cap;
+                if changed {
+                    self.push(ChangeKind::Modified, &child);
+                }
+                (changed, false)
+            }
+        };
+        if fsutil::file_type(st) != FileType::Directory {
+            return Ok(());
         }
-        if is_dir {
-            let path = || path_under(self.upper, &child);
-            let opaque = fsutil::get_xattr_at(dir, name, OPAQUE_XATTR)
-                .map_err(|e| ArchiveError::fs(path(), "reading xattrs", e))?
-                .is_some_and(|v| v == b"y");
-            let sub = fsutil::open_subdir(dir, name)
-                .map_err(|e| ArchiveError::fs(path(), "opening directory", e))?;
-            self.walk(sub.as_fd(), &child, opaque)?;
+        let opaque = fsutil::get_xattr_at(dir, name, OPAQUE_XATTR)
+            .map_err(|e| ArchiveError::fs(path(), "reading xattrs", e))?
+            .is_some_and(|v| v == b"y");
+        let sub = fsutil::open_subdir(dir, name)
+            .map_err(|e| ArchiveError::fs(path(), "opening directory", e))?;
+        self.walk(sub.as_fd(), &child, opaque, added)?;
+        if !recorded && self.out.len() > mark {
+            // Something below changed: the directory is listed, before its children.
+            self.out.insert(
+                mark,
+                Change {
+                    kind: ChangeKind::Modified,
+                    path: abs(&child),
+                },
+            );
         }
         Ok(())
     }
 
-    fn record(&mut self, kind: ChangeKind, rel: Vec<u8>, is_dir: bool) {
-        if is_dir {
-            self.changed_dirs.insert(rel.clone());
-        }
-        if kind != ChangeKind::Modified {
-            let (parent, _) = fsutil::split_parent(&rel);
-            if !parent.is_empty() && !self.changed_dirs.contains(parent) {
-                self.changed_dirs.insert(parent.to_vec());
-                self.out.push(Change {
-                    kind: ChangeKind::Modified,
-                    path: abs(parent),
-                });
-            }
-        }
+    fn push(&mut self, kind: ChangeKind, rel: &[u8]) {
         self.out.push(Change {
             kind,
-            path: abs(&rel),
+            path: abs(rel),
         });
     }
 }
 
-/// Docker ignores directory contents here: same size, mode and mtime means unchanged.
-fn same_dir(a: &Stat, b: &Stat) -> bool {
-    a.st_size == b.st_size
-        && a.st_mode == b.st_mode
-        && same_fs_time(fsutil::mtime(a), fsutil::mtime(b))
+/// moby's `statDifferent`: size and mtime are not compared for directories.
+fn stat_differs(old: &Stat, new: &Stat) -> bool {
+    if old.st_mode != new.st_mode
+        || old.st_uid != new.st_uid
+        || old.st_gid != new.st_gid
+        || old.st_rdev != new.st_rdev
+    {
+        return true;
+    }
+    fsutil::file_type(old) != FileType::Directory
+        && (old.st_size != new.st_size || !same_fs_time(fsutil::mtime(old), fsutil::mtime(new)))
 }
 
 fn abs(rel: &[u8]) -> PathBuf {
@@ -147,6 +181,12 @@ fn abs(rel: &[u8]) -> PathBuf {
     p.push(b'/');
     p.extend_from_slice(rel);
     PathBuf::from(OsStr::from_bytes(&p))
+}
+
+/// A lower entry as the merged lower view shows it.
+struct LowerEntry {
+    stat: Stat,
+    capability: Option<Vec<u8>>,
 }
 
 /// The merged view of overlay lower layers (top-most first), read without mounting them.
@@ -158,6 +198,8 @@ struct LowerView {
 enum Lookup {
     Found {
         stat: Stat,
+        /// `security.capability`, read when the directory is not opened.
+        capability: Option<Vec<u8>>,
         dir: Option<OwnedFd>,
         opaque: bool,
     },
@@ -181,10 +223,14 @@ impl LowerView {
     }
 
     /// The lower entry visible at `rel`, if any.
-    fn lookup(&self, rel: &[u8]) -> Result<Option<Stat>, ArchiveError> {
+    fn lookup(&self, rel: &[u8]) -> Result<Option<LowerEntry>, ArchiveError> {
         for i in 0..self.layers.len() {
             match self.resolve(i, rel, false)? {
-                Lookup::Found { stat, .. } => return Ok(Some(stat)),
+                Lookup::Found {
+                    stat, capability, ..
+                } => {
+                    return Ok(Some(LowerEntry { stat, capability }));
+                }
                 Lookup::Missing {
                     opaque_above: false,
                 } => {}
@@ -263,14 +309,24 @@ impl LowerView {
                 opaque |= xattr.is_some_and(|v| v == b"y");
             }
             if last {
-                let dir = if is_dir && open_dir {
-                    Some(fsutil::open_subdir(dir, comp).map_err(|e| err("opening directory", e))?)
-                } else {
-                    None
-                };
+                if open_dir {
+                    let sub = is_dir
+                        .then(|| fsutil::open_subdir(dir, comp))
+                        .transpose()
+                        .map_err(|e| err("opening directory", e))?;
+                    return Ok(Lookup::Found {
+                        stat: st,
+                        capability: None,
+                        dir: sub,
+                        opaque,
+                    });
+                }
+                let capability = fsutil::get_xattr_at(dir, comp, CAPABILITY_XATTR)
+                    .map_err(|e| err("reading xattrs", e))?;
                 return Ok(Lookup::Found {
                     stat: st,
-                    dir,
+                    capability,
+                    dir: None,
                     opaque,
                 });
             }
