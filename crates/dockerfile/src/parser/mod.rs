@@ -177,7 +177,7 @@ fn is_comment(line: &str) -> bool {
 fn trim_continuation(line: &str, escape: char) -> (&str, bool) {
     let trimmed = line.trim_end_matches([' ', '\t']);
     if let Some(before) = trimmed.strip_suffix(escape)
-        && before.chars().next_back() != Some(escape)
+        && !before.ends_with(escape)
     {
         return (before, false);
     }
