@@ -17,7 +17,7 @@ use funcs::{Func, Param};
 
 /// Nested template invocations and control structures allowed at once. Go allows 100000
 /// template invocations on growable stacks; this keeps execution within a native stack.
-const MAX_DEPTH: usize = 1000;
+const MAX_DEPTH: usize = 500;
 
 /// Why a walk stopped early.
 pub(crate) enum Interrupt {
@@ -91,7 +91,12 @@ impl<'a, 'o> Exec<'a, 'o> {
         let Some((name, root)) = tmpl.trees.get_key_value(&tmpl.name) else {
             return Ok(());
         };
-        let dot = Val::from_json(data);
+        // Null data is Go's Execute(w, nil): no value at all.
+        let dot = if data.is_null() {
+            Val::Missing
+        } else {
+            Val::from_json(data)
+        };
         let mut exec = Exec {
             tmpl,
             out,

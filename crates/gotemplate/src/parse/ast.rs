@@ -15,10 +15,10 @@ pub(crate) struct List {
 pub(crate) enum Node {
     Text(String),
     Action(Action),
-    If(Branch),
-    Range(Branch),
-    With(Branch),
-    Template(TemplateCall),
+    If(Box<Branch>),
+    Range(Box<Branch>),
+    With(Box<Branch>),
+    Template(Box<TemplateCall>),
     Break,
     Continue,
 }

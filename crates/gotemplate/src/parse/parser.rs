@@ -12,14 +12,14 @@ use crate::error::TemplateError;
 /// Nesting limit for parentheses and control structures together. Go allows 10000 nested
 /// parentheses on its growable stacks; this keeps parsing and execution within a small native
 /// stack.
-pub(crate) const MAX_NESTING: usize = 200;
+pub(crate) const MAX_NESTING: usize = 100;
 
 /// Parses `src` into its named templates; the top-level body is stored under `name`.
 pub(crate) fn parse(
     name: &str,
     src: &str,
     is_function: &dyn Fn(&str) -> bool,
-) -> Result<HashMap<String, List>> {
+) -> std::result::Result<HashMap<String, List>, TemplateError> {
     let eof = Item {
         typ: ItemType::Eof,
         pos: 0,
@@ -44,8 +44,8 @@ pub(crate) fn parse(
         trees: HashMap::new(),
         is_function,
     };
-    let root = p.parse_top()?;
-    p.add(name, root)?;
+    let root = p.parse_top().map_err(|e| *e)?;
+    p.add(name, root).map_err(|e| *e)?;
     Ok(p.trees)
 }
 
@@ -81,7 +81,8 @@ struct Parser<'a, 'f> {
     is_function: &'f dyn Fn(&str) -> bool,
 }
 
-type Result<T> = std::result::Result<T, TemplateError>;
+/// Errors are boxed to keep the parser's stack frames small: nesting recurses through them.
+type Result<T> = std::result::Result<T, Box<TemplateError>>;
 
 impl<'a> Parser<'a, '_> {
     // ---- token stream -------------------------------------------------------------------
@@ -148,19 +149,19 @@ impl<'a> Parser<'a, '_> {
 
     // ---- errors ---------------------------------------------------------------------------
 
-    fn error(&self, detail: impl Into<String>) -> TemplateError {
+    fn error(&self, detail: impl Into<String>) -> Box<TemplateError> {
         self.error_at_line(self.token[0].line, detail)
     }
 
-    fn error_at_line(&self, line: usize, detail: impl Into<String>) -> TemplateError {
-        TemplateError::Parse {
+    fn error_at_line(&self, line: usize, detail: impl Into<String>) -> Box<TemplateError> {
+        Box::new(TemplateError::Parse {
             template: self.name.to_string(),
             line,
             detail: detail.into(),
-        }
+        })
     }
 
-    fn unexpected(&self, token: &Item<'_>, context: &str) -> TemplateError {
+    fn unexpected(&self, token: &Item<'_>, context: &str) -> Box<TemplateError> {
         if token.typ == ItemType::Error {
             let mut extra = String::new();
             if self.action_line != 0 && self.action_line != token.line {
@@ -339,7 +340,7 @@ impl<'a> Parser<'a, '_> {
         Ok(Item2::Else)
     }
 
-    fn parse_control(&mut self, context: &str) -> Result<Branch> {
+    fn parse_control(&mut self, context: &str) -> Result<Box<Branch>> {
         self.enter()?;
         let mark = self.vars.len();
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
@@ -373,12 +374,12 @@ impl<'a> Parser<'a, '_> {
         }
         self.vars.truncate(mark);
         self.depth -= 1;
-        Ok(Branch {
+        Ok(Box::new(Branch {
             pos: pipe.pos,
             pipe,
             list,
             else_list,
-        })
+        }))
     }
 
     fn template_name(&self, token: &Item<'_>, context: &str) -> Result<String> {
@@ -407,11 +408,11 @@ impl<'a> Parser<'a, '_> {
             p.add(&name, root)
         })?;
         self.depth -= 1;
-        Ok(Node::Template(TemplateCall {
+        Ok(Node::Template(Box::new(TemplateCall {
             pos: token.pos,
             name,
             pipe: Some(pipe),
-        }))
+        })))
     }
 
     fn template_control(&mut self) -> Result<Node> {
@@ -423,11 +424,11 @@ impl<'a> Parser<'a, '_> {
             self.backup();
             pipe = Some(self.pipeline(CONTEXT, ItemType::RightDelim)?);
         }
-        Ok(Node::Template(TemplateCall {
+        Ok(Node::Template(Box::new(TemplateCall {
             pos: token.pos,
             name,
             pipe,
-        }))
+        })))
     }
 
     // ---- pipelines ------------------------------------------------------------------------
