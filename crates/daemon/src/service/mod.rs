@@ -1,0 +1,3 @@
+//! Services behind the API handlers. They run synchronously on blocking threads.
+
+pub mod images;
