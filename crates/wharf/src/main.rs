@@ -1,4 +1,13 @@
+//! `wharf`: the CLI (`wharf images`, `wharf run`, …) and the engine (`wharf daemon`) in one
+//! binary.
+
+mod daemon_cmd;
+
 fn main() {
-    eprintln!("wharf: not built yet");
-    std::process::exit(1);
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let status = match argv.first().map(String::as_str) {
+        Some("daemon") => daemon_cmd::run(&argv[1..]),
+        _ => wharf_cli::run(&argv),
+    };
+    std::process::exit(status);
 }

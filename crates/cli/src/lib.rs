@@ -1,0 +1,13 @@
+//! wharf's command line: docker's commands, flags and output, spoken to the engine only through
+//! the Engine API over its unix socket.
+
+pub mod app;
+pub mod client;
+pub mod commands;
+pub mod context;
+pub mod error;
+pub mod flags;
+pub mod format;
+pub mod jsonmessage;
+
+pub use app::run;
