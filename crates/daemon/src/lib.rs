@@ -2,7 +2,6 @@
 
 pub mod api;
 pub mod body;
-mod changes;
 pub mod config;
 pub mod engine;
 pub mod error;

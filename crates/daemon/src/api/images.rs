@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use wharf_api::image::IdResponse;
 use wharf_api::message::JsonMessage;
 use wharf_image::import::ImportOptions;
 
@@ -151,7 +150,8 @@ pub async fn create(e: Arc<Engine>, mut r: Req) -> Reply {
         .map(str::to_string)
         .collect();
     let mut config = wharf_api::ContainerConfig::default();
-    crate::changes::apply(&mut config, &changes)?;
+    wharf_builder::config::apply_changes(&mut config, &changes)
+        .map_err(|e| ApiError::bad_request(format!("invalid --change: {e}")))?;
     let input = BodyReader::new(r.take_body()?);
     let rec = e
         .blocking(move |e| {
@@ -172,9 +172,4 @@ pub async fn create(e: Arc<Engine>, mut r: Req) -> Reply {
         .await?;
     let line = JsonMessage::status(rec.id.to_string()).to_line();
     stream("application/json", crate::body::full(line))
-}
-
-#[allow(dead_code)]
-fn id_response(id: &str) -> IdResponse {
-    IdResponse { id: id.to_string() }
 }

@@ -71,12 +71,9 @@ pub fn summary(rec: &ImageRecord, version: ApiVersion) -> ImageSummary {
     }
 }
 
-fn matches_reference(rec: &ImageRecord, patterns: &[String]) -> bool {
-    patterns.iter().any(|pat| {
-        rec.refs.iter().any(|r| {
-            Reference::parse_normalized(r).is_ok_and(|p| p.familiar_match(pat).unwrap_or(false))
-        })
-    })
+fn matches_reference(r: &str, patterns: &[String]) -> bool {
+    Reference::parse_normalized(r)
+        .is_ok_and(|p| patterns.iter().any(|pat| p.familiar_match(pat).unwrap_or(false)))
 }
 
 fn matches_labels(labels: &BTreeMap<String, String>, wanted: &[String]) -> bool {
@@ -137,7 +134,7 @@ pub fn list(
             if !all && dangling.is_none() && r.is_dangling() && parents.contains(&r.id) {
                 return false; // intermediate image
             }
-            if filters.contains("reference") && !matches_reference(r, filters.get("reference")) {
+            if filters.contains("reference") && !r.refs.iter().any(|x| matches_reference(x, filters.get("reference"))) {
                 return false;
             }
             if !matches_labels(&r.labels, filters.get("label")) {
@@ -161,7 +158,19 @@ pub fn list(
         })
         .collect();
     out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
-    Ok(out.into_iter().map(|r| summary(r, version)).collect())
+    let patterns = filters.get("reference");
+    Ok(out
+        .into_iter()
+        .map(|r| {
+            if patterns.is_empty() {
+                return summary(r, version);
+            }
+            // Under a reference filter dockerd shows only the references that match.
+            let mut shown = r.clone();
+            shown.refs.retain(|x| matches_reference(x, patterns));
+            summary(&shown, version)
+        })
+        .collect())
 }
 
 /// `until=` values: a timestamp or a duration before now.

@@ -1,0 +1,254 @@
+//! End-to-end harness: a real `wharf daemon` on its own temp data root and socket, driven by
+//! wharf's CLI and the official docker CLI. Everything a test makes is removed when its
+//! `TestDaemon` drops, even when the test fails: the daemon (by pid), mounts under the temp
+//! dir, and the dir itself.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const WHARF: &str = env!("CARGO_BIN_EXE_wharf");
+/// The official docker CLI (28.x) installed on CI machines.
+pub const DOCKER: &str = "/usr/local/bin/docker";
+
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Skips (returns true) when the test cannot run here, printing why.
+pub fn skip_unless_root() -> bool {
+    if !is_root() {
+        eprintln!("skipped: end-to-end tests need root");
+        return true;
+    }
+    false
+}
+
+pub fn docker_available() -> bool {
+    Path::new(DOCKER).exists()
+}
+
+/// A busybox root filesystem tarball built from the host's busybox-static, made once per test
+/// process.
+pub fn busybox_tar() -> &'static Path {
+    static TAR: OnceLock<PathBuf> = OnceLock::new();
+    TAR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("wharf-busybox-{}", std::process::id()));
+        let tar = dir.with_extension("tar");
+        if tar.exists() {
+            return tar;
+        }
+        let busybox = ["/usr/bin/busybox", "/bin/busybox"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("busybox-static must be installed (apt-get install busybox-static)");
+        let _ = std::fs::remove_dir_all(&dir);
+        for d in ["bin", "etc", "tmp", "root", "proc", "sys", "dev"] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        std::fs::copy(busybox, dir.join("bin/busybox")).unwrap();
+        let list = Command::new(dir.join("bin/busybox")).arg("--list").output().unwrap();
+        for applet in String::from_utf8_lossy(&list.stdout).lines() {
+            if applet != "busybox" {
+                let _ = std::os::unix::fs::symlink("busybox", dir.join("bin").join(applet));
+            }
+        }
+        std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n").unwrap();
+        std::fs::write(dir.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
+        let st = Command::new("tar")
+            .args(["--numeric-owner", "--owner=0", "--group=0", "-C"])
+            .arg(&dir)
+            .args(["-cf"])
+            .arg(&tar)
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(st.success(), "making the busybox tarball failed");
+        let _ = std::fs::remove_dir_all(&dir);
+        tar
+    })
+}
+
+pub struct TestDaemon {
+    pub dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub socket: PathBuf,
+    child: Option<Child>,
+    extra_args: Vec<String>,
+}
+
+impl TestDaemon {
+    pub fn start() -> TestDaemon {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(args: &[&str]) -> TestDaemon {
+        let dir = tempfile::Builder::new().prefix("wharf-e2e-").tempdir().unwrap();
+        let root = dir.path().join("root");
+        let socket = dir.path().join("wharf.sock");
+        let mut d = TestDaemon {
+            dir,
+            root,
+            socket,
+            child: None,
+            extra_args: args.iter().map(|s| s.to_string()).collect(),
+        };
+        d.spawn();
+        d
+    }
+
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("daemon.log")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Starts (or restarts) the daemon and waits until it answers.
+    pub fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let child = Command::new(WHARF)
+            .arg("daemon")
+            .arg("--data-root")
+            .arg(&self.root)
+            .arg("-H")
+            .arg(self.host())
+            .args(&self.extra_args)
+            .env("WHARF_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("starting wharf daemon");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if std::os::unix::net::UnixStream::connect(&self.socket).is_ok() {
+                return;
+            }
+            if let Some(Ok(Some(st))) = self.child.as_mut().map(|c| c.try_wait()) {
+                panic!("wharf daemon exited with {st}:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("wharf daemon did not answer within 20s:\n{}", self.log());
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// SIGKILLs the daemon (crash simulation) and reaps it.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERMs the daemon and waits for a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let pid = rustix::process::Pid::from_raw(c.id() as i32).unwrap();
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Runs wharf's CLI against this daemon.
+    pub fn wharf(&self, args: &[&str]) -> Output {
+        self.wharf_cmd(args).output().unwrap()
+    }
+
+    pub fn wharf_cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(WHARF);
+        c.env("WHARF_HOST", self.host()).args(args).stdin(Stdio::null());
+        c
+    }
+
+    /// Runs the official docker CLI against this daemon.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        self.docker_cmd(args).output().unwrap()
+    }
+
+    pub fn docker_cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(DOCKER);
+        c.env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", self.dir.path().join("docker-config"))
+            .env("DOCKER_BUILDKIT", "0")
+            .env_remove("DOCKER_CONTEXT")
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Imports the busybox rootfs as `name` with `CMD ["sh"]`.
+    pub fn import_busybox(&self, name: &str) -> String {
+        let out = self.wharf(&["import", "-c", "CMD [\"sh\"]", "-m", "busybox from debian", busybox_tar().to_str().unwrap(), name]);
+        ok(&out).trim().to_string()
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        self.stop();
+        // Unmount anything left under our dir (deepest first), then the dir goes with TempDir.
+        let prefix = self.dir.path().to_string_lossy().to_string();
+        if let Ok(mounts) = std::fs::read_to_string("/proc/self/mountinfo") {
+            let mut ours: Vec<String> = mounts
+                .lines()
+                .filter_map(|l| l.split_whitespace().nth(4).map(str::to_string))
+                .filter(|m| m.starts_with(&prefix))
+                .collect();
+            ours.sort_by_key(|m| std::cmp::Reverse(m.len()));
+            for m in ours {
+                let _ = rustix::mount::unmount(m.as_str(), rustix::mount::UnmountFlags::DETACH);
+            }
+        }
+    }
+}
+
+/// Asserts success and returns stdout.
+#[track_caller]
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "command failed with {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Asserts failure with `status` and returns stderr.
+#[track_caller]
+pub fn fails(out: &Output, status: i32) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "expected exit {status}\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
