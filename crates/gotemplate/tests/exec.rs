@@ -1075,3 +1075,11 @@ fn step_limit_stops_runaway_templates() {
     let err = t.execute(&Value::Null).unwrap_err().to_string();
     assert!(err.ends_with("execution step limit exceeded"), "{err}");
 }
+
+/// The CLI may share one parsed template between threads.
+#[test]
+fn templates_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Template>();
+    assert_send_sync::<wharf_gotemplate::docker::Format>();
+}
