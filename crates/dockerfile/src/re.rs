@@ -140,6 +140,9 @@ fn perl_class(c: char) -> Option<Item> {
 struct Parser {
     s: Vec<char>,
     i: usize,
+    /// For each index, where the next `:]` starts (`s.len()` if none), so
+    /// `[:name:]` lookups stay linear on hostile input.
+    next_colon_bracket: Vec<usize>,
 }
 
 enum Frame {
@@ -510,18 +513,18 @@ impl Parser {
             first = false;
             // POSIX [:name:] / [:^name:].
             if self.peek() == Some('[') && self.peek_at(1) == Some(':') {
-                let rest: String = self.s[self.i + 2..].iter().collect();
-                if let Some(end) = rest.find(":]") {
-                    let mut name = &rest[..end];
-                    let negated = name.starts_with('^');
-                    if negated {
-                        name = &name[1..];
-                    }
+                let end = self.next_colon_bracket[self.i + 2];
+                if end < self.s.len() {
+                    let full: String = self.s[self.i + 2..end].iter().collect();
+                    let (negated, name) = match full.strip_prefix('^') {
+                        Some(n) => (true, n),
+                        None => (false, full.as_str()),
+                    };
                     let Some(ranges) = posix_class(name) else {
                         return self.err("invalid character class range");
                     };
                     class.items.push(Item::Set(ranges, negated));
-                    self.i += 2 + rest[..end].chars().count() + 2;
+                    self.i = end + 2;
                     continue;
                 }
             }
@@ -718,9 +721,19 @@ fn is_word(c: Option<char>) -> bool {
 
 impl Regex {
     pub(crate) fn new(pattern: &str) -> Result<Regex, Error> {
+        let s: Vec<char> = pattern.chars().collect();
+        let mut next_colon_bracket = vec![s.len(); s.len() + 1];
+        for i in (0..s.len().saturating_sub(1)).rev() {
+            next_colon_bracket[i] = if s[i] == ':' && s[i + 1] == ']' {
+                i
+            } else {
+                next_colon_bracket[i + 1]
+            };
+        }
         let ast = Parser {
-            s: pattern.chars().collect(),
+            s,
             i: 0,
+            next_colon_bracket,
         }
         .parse()?;
         let mut c = Compiler {

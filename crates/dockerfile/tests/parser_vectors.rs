@@ -53,3 +53,26 @@ fn negative_testfiles_fail() {
         assert!(parser::parse(&src).is_err(), "{} parsed", dir.display());
     }
 }
+
+/// buildkit's `TestParseExtractsHeredoc`: every child's heredocs.
+#[test]
+fn heredocs_extracted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/parser/heredocs");
+    let src = fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let want: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(root.join("expected.json")).unwrap()).unwrap();
+    let ast = parser::parse(&src).unwrap();
+    let want = want["children"].as_array().unwrap();
+    assert_eq!(want.len(), 27);
+    for (i, docs) in want.iter().enumerate() {
+        let got = &ast.children[i + 1].heredocs;
+        let want: Vec<parser::Heredoc> = serde_json::from_value(docs.clone()).unwrap();
+        assert_eq!(
+            got,
+            &want,
+            "child {} ({})",
+            i + 1,
+            ast.children[i + 1].original
+        );
+    }
+}

@@ -263,7 +263,7 @@ pub fn parse(src: &str) -> Result<Ast, LocatedSyntaxError> {
                 line: current,
             });
         }
-        let mut child = node_from_line(&buf, d.escape, std::mem::take(&mut comments))
+        let mut child = node_from_line(&buf, d.escape, std::mem::take(&mut comments), 0)
             .map_err(|e| at(e, start_line, current))?;
         if child.can_contain_heredoc() && buf.contains("<<") {
             let docs = heredoc::heredocs_from_line(&buf).map_err(|e| at(e, start_line, current))?;
@@ -324,7 +324,18 @@ impl Args {
     }
 }
 
-fn node_from_line(line: &str, escape: char, comments: Vec<String>) -> Result<Node, SyntaxError> {
+/// How many ONBUILDs deep a trigger is parsed into sub-nodes. buildkit
+/// recurses without bound; deeper chains (always rejected later with
+/// "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed") keep the rest of
+/// the line as one argument so hostile input cannot exhaust the stack.
+const MAX_ONBUILD_DEPTH: usize = 16;
+
+fn node_from_line(
+    line: &str,
+    escape: char,
+    comments: Vec<String>,
+    depth: usize,
+) -> Result<Node, SyntaxError> {
     let (cmd, flags, rest) = split::split_command(line, escape);
     let args = match go_lower(&cmd).as_str() {
         "add" | "copy" | "volume" => maybe_json_to_list(&rest)?,
@@ -342,9 +353,16 @@ fn node_from_line(line: &str, escape: char, comments: Vec<String>) -> Result<Nod
         "onbuild" => {
             if rest.is_empty() {
                 Args::default()
+            } else if depth >= MAX_ONBUILD_DEPTH {
+                Args::list(vec![rest])
             } else {
                 Args {
-                    sub: Some(Box::new(node_from_line(&rest, escape, Vec::new())?)),
+                    sub: Some(Box::new(node_from_line(
+                        &rest,
+                        escape,
+                        Vec::new(),
+                        depth + 1,
+                    )?)),
                     ..Args::default()
                 }
             }

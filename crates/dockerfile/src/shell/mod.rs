@@ -111,6 +111,10 @@ pub enum ShellErrorKind {
         /// The user's message or Docker's default.
         message: String,
     },
+    /// More than [`MAX_NESTING`] nested `${…}` (wharf's limit; Docker has
+    /// none, but such words only come from hostile input).
+    #[error("syntax error: substitutions nested too deeply")]
+    TooDeep,
     /// A bad escape in a `#`, `%` or `/` pattern.
     #[error("invalid pattern ({pattern}) in substitution: {reason}")]
     InvalidPattern {
@@ -143,6 +147,9 @@ pub struct Expansion {
     /// Variables referenced but unset.
     pub unmatched: BTreeSet<String>,
 }
+
+/// The deepest `${…}` nesting accepted (to bound stack use).
+pub const MAX_NESTING: usize = 100;
 
 /// The shell-word lexer. Options mirror buildkit's `shell.Lex` fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +221,7 @@ impl Lexer {
             chars,
             pos: 0,
             env,
+            depth: 0,
             words_buffer: String::new(),
             matched: BTreeSet::new(),
             unmatched: BTreeSet::new(),
@@ -285,6 +293,7 @@ struct ShellWord<'a> {
     chars: Vec<char>,
     pos: usize,
     env: &'a dyn Env,
+    depth: usize,
     words_buffer: String,
     matched: BTreeSet<String>,
     unmatched: BTreeSet<String>,
@@ -475,6 +484,17 @@ impl ShellWord<'_> {
             });
         }
         self.next();
+        if self.depth >= MAX_NESTING {
+            return Err(ShellErrorKind::TooDeep);
+        }
+        self.depth += 1;
+        let r = self.process_braced();
+        self.depth -= 1;
+        r
+    }
+
+    /// `${…}` after the opening brace.
+    fn process_braced(&mut self) -> Step<String> {
         match self.peek() {
             None => return Err(ShellErrorKind::MissingBrace),
             Some('{' | '}' | ':') => return Err(ShellErrorKind::BadSubstitution),
