@@ -514,6 +514,43 @@ impl ImageStore {
         Ok(freed)
     }
 
+    /// Bytes on disk for image data: every committed layer directory plus every stored blob
+    /// (allocated blocks, as `du` counts them).
+    pub fn disk_usage(&self) -> Result<u64> {
+        let mut total = 0u64;
+        for (_, info) in self.snapshots.list()? {
+            if info.kind == Kind::Committed {
+                total += info.disk;
+            }
+        }
+        for (digest, _) in self.content.list()? {
+            total += fsutil::disk_usage(&self.content.blob_path(&digest)).unwrap_or(0);
+        }
+        Ok(total)
+    }
+
+    /// For each image, the apparent bytes of its layers that other images share.
+    pub fn shared_sizes(&self, images: &[ImageRecord]) -> BTreeMap<Digest, u64> {
+        let mut users: std::collections::HashMap<&Digest, usize> = std::collections::HashMap::new();
+        for img in images {
+            for l in &img.layers {
+                *users.entry(&l.chain_id).or_default() += 1;
+            }
+        }
+        images
+            .iter()
+            .map(|img| {
+                let shared = img
+                    .layers
+                    .iter()
+                    .filter(|l| users.get(&l.chain_id).copied().unwrap_or(0) > 1)
+                    .map(|l| l.size)
+                    .sum();
+                (img.id.clone(), shared)
+            })
+            .collect()
+    }
+
     /// References grouped per image id, for listing.
     pub fn all_refs(&self) -> Result<BTreeMap<String, Digest>> {
         Ok(self

@@ -11,30 +11,63 @@ fn import_lists_inspects_and_tags_through_both_clis() {
     }
     let d = TestDaemon::start();
     let id = d.import_busybox("busybox:latest");
-    assert!(id.starts_with("sha256:") && id.len() == 71, "import prints the image id: {id}");
+    assert!(
+        id.starts_with("sha256:") && id.len() == 71,
+        "import prints the image id: {id}"
+    );
 
     let list = ok(&d.wharf(&["images"]));
     let mut lines = list.lines();
-    assert_eq!(lines.next().unwrap().split_whitespace().collect::<Vec<_>>(), ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]);
+    assert_eq!(
+        lines.next().unwrap().split_whitespace().collect::<Vec<_>>(),
+        ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    );
     let row = lines.next().unwrap();
-    assert!(row.starts_with("busybox      latest    ") && row.contains(&id[7..19]), "{list}");
+    assert!(
+        row.starts_with("busybox      latest    ") && row.contains(&id[7..19]),
+        "{list}"
+    );
 
     ok(&d.wharf(&["tag", "busybox", "example.com/team/bb:1.0"]));
     let q = ok(&d.wharf(&["images", "-q"]));
     assert_eq!(q.lines().count(), 2, "one row per tag: {q}");
-    let fmt = ok(&d.wharf(&["images", "--format", "{{.Repository}}:{{.Tag}}", "example.com/*/*"]));
+    let fmt = ok(&d.wharf(&[
+        "images",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+        "example.com/*/*",
+    ]));
     assert_eq!(fmt.trim(), "example.com/team/bb:1.0");
 
-    let inspect = ok(&d.wharf(&["image", "inspect", "--format", "{{.Os}} {{json .Config.Cmd}} {{.Comment}} {{len .RootFS.Layers}}", "busybox"]));
+    let inspect = ok(&d.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Os}} {{json .Config.Cmd}} {{.Comment}} {{len .RootFS.Layers}}",
+        "busybox",
+    ]));
     assert_eq!(inspect.trim(), "linux [\"sh\"] busybox from debian 1");
 
     if docker_available() {
-        let docker_list = ok(&d.docker(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]));
-        assert!(docker_list.contains(&format!("busybox:latest {}", &id[7..19])), "{docker_list}");
-        let env = ok(&d.docker(&["image", "inspect", "--format", "{{.ContainerConfig.Env}} {{.RootFS.Layers}} {{index .RepoTags 0}}", "busybox"]));
+        let docker_list =
+            ok(&d.docker(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]));
+        assert!(
+            docker_list.contains(&format!("busybox:latest {}", &id[7..19])),
+            "{docker_list}"
+        );
+        let env = ok(&d.docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.ContainerConfig.Env}} {{.RootFS.Layers}} {{index .RepoTags 0}}",
+            "busybox",
+        ]));
         assert!(env.starts_with("[] [sha256:"), "{env}");
         let hist = ok(&d.docker(&["history", "busybox"]));
-        assert!(hist.contains("busybox from debian") && hist.contains("1.98MB"), "{hist}");
+        assert!(
+            hist.contains("busybox from debian") && hist.contains("1.98MB"),
+            "{hist}"
+        );
     }
 }
 
@@ -52,11 +85,17 @@ fn rmi_untags_while_other_tags_remain_then_deletes_layers() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "Untagged: busybox:latest");
     assert_eq!(lines[1], format!("Deleted: {id}"));
-    assert!(lines[2].starts_with("Deleted: sha256:"), "the layer goes too: {out}");
+    assert!(
+        lines[2].starts_with("Deleted: sha256:"),
+        "the layer goes too: {out}"
+    );
     assert_eq!(ok(&d.wharf(&["images", "-aq"])), "");
 
     let err = fails(&d.wharf(&["rmi", "nonexist"]), 1);
-    assert_eq!(err, "Error response from daemon: No such image: nonexist:latest\n");
+    assert_eq!(
+        err,
+        "Error response from daemon: No such image: nonexist:latest\n"
+    );
 }
 
 #[test]
@@ -84,7 +123,11 @@ fn save_and_load_round_trip_keeps_the_image_id() {
             .status()
             .unwrap();
         assert!(st.success());
-        let out = ok(&d.docker_cmd(&["load"]).stdin(std::fs::File::open(&gz).unwrap()).output().unwrap());
+        let out = ok(&d
+            .docker_cmd(&["load"])
+            .stdin(std::fs::File::open(&gz).unwrap())
+            .output()
+            .unwrap());
         assert!(out.contains("Loaded image: busybox:latest"), "{out}");
     }
 }
@@ -96,7 +139,13 @@ fn flag_and_argument_errors_read_like_dockers() {
     }
     let d = TestDaemon::start();
     let err = fails(&d.wharf(&["images", "--foo"]), 125);
-    assert!(err.starts_with("unknown flag: --foo\n\nUsage:  wharf images [OPTIONS] [REPOSITORY[:TAG]]"), "{err}");
+    assert!(
+        err.starts_with("unknown flag: --foo\n\nUsage:  wharf images [OPTIONS] [REPOSITORY[:TAG]]"),
+        "{err}"
+    );
     let err = fails(&d.wharf(&["tag", "busybox"]), 1);
-    assert!(err.starts_with("wharf: 'wharf tag' requires 2 arguments"), "{err}");
+    assert!(
+        err.starts_with("wharf: 'wharf tag' requires 2 arguments"),
+        "{err}"
+    );
 }

@@ -229,7 +229,7 @@ pub fn filters_from_flags(flags: &[String]) -> Result<Filters, CliError> {
     Ok(f)
 }
 
-const IMAGE_COLUMNS: Columns = &[
+pub const IMAGE_COLUMNS: Columns = &[
     ("ID", "IMAGE ID"),
     ("Repository", "REPOSITORY"),
     ("Tag", "TAG"),

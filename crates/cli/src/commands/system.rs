@@ -1,13 +1,14 @@
 //! `version` and `info`.
 
-use wharf_api::system::{Info, Version};
+use serde_json::{Value, json};
+use wharf_api::system::{DiskUsage, Info, Version};
 
 use crate::app::{Args, Command};
 use crate::client::with_query;
 use crate::context::Ctx;
 use crate::error::CliError;
 use crate::flags::{Flag, Parsed};
-use crate::format;
+use crate::format::{self, Columns, Format};
 
 pub fn commands() -> Vec<Command> {
     vec![
@@ -27,6 +28,30 @@ pub fn commands() -> Vec<Command> {
             args: Args::Max(0),
             interspersed: true,
             run: version,
+        },
+        Command {
+            path: "system df",
+            aliases: &[],
+            usage: "[OPTIONS]",
+            about: "Show wharf disk usage",
+            flags: || {
+                vec![
+                    Flag::value(
+                        "format",
+                        None,
+                        "string",
+                        "Format output using a custom template",
+                    ),
+                    Flag::bool(
+                        "verbose",
+                        Some('v'),
+                        "Show detailed information on space usage",
+                    ),
+                ]
+            },
+            args: Args::Max(0),
+            interspersed: true,
+            run: disk_usage,
         },
         Command {
             path: "system info",
@@ -204,4 +229,216 @@ fn info(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
         info.live_restore_enabled
     ));
     ctx.print(o)
+}
+
+const DF_COLUMNS: Columns = &[
+    ("Type", "TYPE"),
+    ("TotalCount", "TOTAL"),
+    ("Active", "ACTIVE"),
+    ("Size", "SIZE"),
+    ("Reclaimable", "RECLAIMABLE"),
+];
+
+fn reclaimable(total: i64, reclaim: i64) -> String {
+    let r = reclaim.max(0);
+    if total > 0 {
+        format!(
+            "{} ({}%)",
+            wharf_units::human_size(r as f64),
+            r * 100 / total
+        )
+    } else {
+        wharf_units::human_size(r as f64)
+    }
+}
+
+fn field_i64(v: &Value, k: &str) -> i64 {
+    v.get(k).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// The summary rows of `system df`, computed as docker's CLI computes them.
+pub fn df_rows(du: &DiskUsage) -> Vec<Value> {
+    let used_by_images: i64 = du
+        .images
+        .iter()
+        .filter(|i| i.containers > 0 && i.size >= 0 && i.shared_size >= 0)
+        .map(|i| i.size - i.shared_size)
+        .sum();
+    let active_images = du.images.iter().filter(|i| i.containers > 0).count();
+    let ctr_size: i64 = du.containers.iter().map(|c| field_i64(c, "SizeRw")).sum();
+    let ctr_active = du
+        .containers
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.get("State").and_then(Value::as_str),
+                Some("running") | Some("paused") | Some("restarting")
+            )
+        })
+        .count();
+    let ctr_reclaim: i64 = du
+        .containers
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c.get("State").and_then(Value::as_str),
+                Some("running") | Some("paused") | Some("restarting")
+            )
+        })
+        .map(|c| field_i64(c, "SizeRw"))
+        .sum();
+    let vol_size = |v: &Value| {
+        v.get("UsageData")
+            .map(|u| field_i64(u, "Size"))
+            .unwrap_or(0)
+            .max(0)
+    };
+    let vol_refs = |v: &Value| {
+        v.get("UsageData")
+            .map(|u| field_i64(u, "RefCount"))
+            .unwrap_or(0)
+    };
+    let vol_total: i64 = du.volumes.iter().map(vol_size).sum();
+    let vol_active = du.volumes.iter().filter(|v| vol_refs(v) > 0).count();
+    let vol_reclaim: i64 = du
+        .volumes
+        .iter()
+        .filter(|v| vol_refs(v) == 0)
+        .map(vol_size)
+        .sum();
+    let cache = du.build_cache.clone().unwrap_or_default();
+    let cache_active = cache
+        .iter()
+        .filter(|c| c.get("InUse").and_then(Value::as_bool).unwrap_or(false))
+        .count();
+    let cache_reclaim: i64 = cache
+        .iter()
+        .filter(|c| {
+            !c.get("InUse").and_then(Value::as_bool).unwrap_or(false)
+                && !c.get("Shared").and_then(Value::as_bool).unwrap_or(false)
+        })
+        .map(|c| field_i64(c, "Size"))
+        .sum();
+    vec![
+        json!({"Type": "Images", "TotalCount": du.images.len().to_string(), "Active": active_images.to_string(),
+               "Size": wharf_units::human_size(du.layers_size as f64), "Reclaimable": reclaimable(du.layers_size, du.layers_size - used_by_images)}),
+        json!({"Type": "Containers", "TotalCount": du.containers.len().to_string(), "Active": ctr_active.to_string(),
+               "Size": wharf_units::human_size(ctr_size as f64), "Reclaimable": reclaimable(ctr_size, ctr_reclaim)}),
+        json!({"Type": "Local Volumes", "TotalCount": du.volumes.len().to_string(), "Active": vol_active.to_string(),
+               "Size": wharf_units::human_size(vol_total as f64), "Reclaimable": reclaimable(vol_total, vol_reclaim)}),
+        json!({"Type": "Build Cache", "TotalCount": cache.len().to_string(), "Active": cache_active.to_string(),
+               "Size": wharf_units::human_size(du.builder_size as f64), "Reclaimable": reclaimable(du.builder_size, cache_reclaim)}),
+    ]
+}
+
+fn disk_usage(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
+    let du: DiskUsage = ctx.client()?.get_json(&with_query("/system/df", &[]))?;
+    if !p.bool("verbose") {
+        let fmt = Format::parse(
+            &p.string("format"),
+            "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+        )?;
+        let text = format::render(&fmt, DF_COLUMNS, &df_rows(&du))?;
+        return ctx.print(text);
+    }
+    let mut out = String::from("Images space usage:\n\n");
+    let rows: Vec<Value> = du
+        .images
+        .iter()
+        .flat_map(|i| crate::commands::images::image_rows(i, false, true))
+        .collect();
+    let fmt = Format::parse(
+        "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}",
+        "",
+    )?;
+    out.push_str(&format::render(
+        &fmt,
+        crate::commands::images::IMAGE_COLUMNS,
+        &rows,
+    )?);
+    out.push_str("\nContainers space usage:\n\n");
+    let crow: Vec<Value> = du
+        .containers
+        .iter()
+        .map(|c| {
+            let id = c.get("Id").and_then(Value::as_str).unwrap_or("");
+            let names: Vec<String> = c.get("Names").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(|n| n.trim_start_matches('/').to_string()).collect()).unwrap_or_default();
+            json!({
+                "ID": format::short_id(id),
+                "Image": c.get("Image").and_then(Value::as_str).unwrap_or(""),
+                "Command": format!("\"{}\"", crate::commands::images::ellipsis(c.get("Command").and_then(Value::as_str).unwrap_or(""), 20)),
+                "LocalVolumes": field_i64(c, "LocalVolumes").to_string(),
+                "Size": wharf_units::human_size(field_i64(c, "SizeRw") as f64),
+                "RunningFor": format::since(field_i64(c, "Created")),
+                "Status": c.get("Status").and_then(Value::as_str).unwrap_or(""),
+                "Names": names.join(","),
+            })
+        })
+        .collect();
+    let cfmt = Format::parse(
+        "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}",
+        "",
+    )?;
+    const CTR_COLUMNS: Columns = &[
+        ("ID", "CONTAINER ID"),
+        ("Image", "IMAGE"),
+        ("Command", "COMMAND"),
+        ("LocalVolumes", "LOCAL VOLUMES"),
+        ("Size", "SIZE"),
+        ("RunningFor", "CREATED"),
+        ("Status", "STATUS"),
+        ("Names", "NAMES"),
+    ];
+    out.push_str(&format::render(&cfmt, CTR_COLUMNS, &crow)?);
+    out.push_str("\nLocal Volumes space usage:\n\n");
+    let vrow: Vec<Value> = du
+        .volumes
+        .iter()
+        .map(|v| json!({
+            "Name": v.get("Name").and_then(Value::as_str).unwrap_or(""),
+            "Links": v.get("UsageData").map(|u| field_i64(u, "RefCount")).unwrap_or(0).to_string(),
+            "Size": wharf_units::human_size(v.get("UsageData").map(|u| field_i64(u, "Size")).unwrap_or(0) as f64),
+        }))
+        .collect();
+    let vfmt = Format::parse("table {{.Name}}\t{{.Links}}\t{{.Size}}", "")?;
+    const VOL_COLUMNS: Columns = &[
+        ("Name", "VOLUME NAME"),
+        ("Links", "LINKS"),
+        ("Size", "SIZE"),
+    ];
+    out.push_str(&format::render(&vfmt, VOL_COLUMNS, &vrow)?);
+    out.push_str(&format!(
+        "\nBuild cache usage: {}\n\n",
+        wharf_units::human_size(du.builder_size as f64)
+    ));
+    let bfmt = Format::parse(
+        "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}",
+        "",
+    )?;
+    const CACHE_COLUMNS: Columns = &[
+        ("ID", "CACHE ID"),
+        ("CacheType", "CACHE TYPE"),
+        ("Size", "SIZE"),
+        ("CreatedSince", "CREATED"),
+        ("LastUsedSince", "LAST USED"),
+        ("UsageCount", "USAGE"),
+        ("Shared", "SHARED"),
+    ];
+    let brow: Vec<Value> = du
+        .build_cache
+        .clone()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| json!({
+            "ID": c.get("ID").and_then(Value::as_str).unwrap_or("").chars().take(12).collect::<String>(),
+            "CacheType": c.get("Type").and_then(Value::as_str).unwrap_or(""),
+            "Size": wharf_units::human_size(field_i64(c, "Size") as f64),
+            "CreatedSince": c.get("CreatedAt").and_then(Value::as_str).unwrap_or(""),
+            "LastUsedSince": c.get("LastUsedAt").and_then(Value::as_str).unwrap_or(""),
+            "UsageCount": field_i64(c, "UsageCount").to_string(),
+            "Shared": c.get("Shared").and_then(Value::as_bool).unwrap_or(false).to_string(),
+        }))
+        .collect();
+    out.push_str(&format::render(&bfmt, CACHE_COLUMNS, &brow)?);
+    ctx.print(out)
 }

@@ -16,6 +16,7 @@ pub fn routes() -> Router<Handler> {
     r.add(get.clone(), "/_ping", handler(system::ping));
     r.add(get.clone(), "/version", handler(system::version));
     r.add(get.clone(), "/info", handler(system::info));
+    r.add(get.clone(), "/system/df", handler(system::disk_usage));
 
     // Literal image routes first: `{name:.*}` would swallow them.
     r.add(get.clone(), "/images/json", handler(images::list));

@@ -192,3 +192,11 @@ fn backing_fs(path: &std::path::Path) -> String {
     }
     .into()
 }
+
+pub async fn disk_usage(e: Arc<Engine>, r: Req) -> Reply {
+    let v = r.version;
+    let out = e
+        .blocking(move |e| crate::service::system::disk_usage(e, v))
+        .await?;
+    ok_json(&out)
+}

@@ -72,8 +72,11 @@ pub fn summary(rec: &ImageRecord, version: ApiVersion) -> ImageSummary {
 }
 
 fn matches_reference(r: &str, patterns: &[String]) -> bool {
-    Reference::parse_normalized(r)
-        .is_ok_and(|p| patterns.iter().any(|pat| p.familiar_match(pat).unwrap_or(false)))
+    Reference::parse_normalized(r).is_ok_and(|p| {
+        patterns
+            .iter()
+            .any(|pat| p.familiar_match(pat).unwrap_or(false))
+    })
 }
 
 fn matches_labels(labels: &BTreeMap<String, String>, wanted: &[String]) -> bool {
@@ -134,7 +137,12 @@ pub fn list(
             if !all && dangling.is_none() && r.is_dangling() && parents.contains(&r.id) {
                 return false; // intermediate image
             }
-            if filters.contains("reference") && !r.refs.iter().any(|x| matches_reference(x, filters.get("reference"))) {
+            if filters.contains("reference")
+                && !r
+                    .refs
+                    .iter()
+                    .any(|x| matches_reference(x, filters.get("reference")))
+            {
                 return false;
             }
             if !matches_labels(&r.labels, filters.get("label")) {

@@ -49,13 +49,20 @@ pub fn busybox_tar() -> &'static Path {
             std::fs::create_dir_all(dir.join(d)).unwrap();
         }
         std::fs::copy(busybox, dir.join("bin/busybox")).unwrap();
-        let list = Command::new(dir.join("bin/busybox")).arg("--list").output().unwrap();
+        let list = Command::new(dir.join("bin/busybox"))
+            .arg("--list")
+            .output()
+            .unwrap();
         for applet in String::from_utf8_lossy(&list.stdout).lines() {
             if applet != "busybox" {
                 let _ = std::os::unix::fs::symlink("busybox", dir.join("bin").join(applet));
             }
         }
-        std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n").unwrap();
+        std::fs::write(
+            dir.join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n",
+        )
+        .unwrap();
         std::fs::write(dir.join("etc/group"), "root:x:0:\nnogroup:x:65534:\n").unwrap();
         let st = Command::new("tar")
             .args(["--numeric-owner", "--owner=0", "--group=0", "-C"])
@@ -85,7 +92,10 @@ impl TestDaemon {
     }
 
     pub fn start_with(args: &[&str]) -> TestDaemon {
-        let dir = tempfile::Builder::new().prefix("wharf-e2e-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("wharf-e2e-")
+            .tempdir()
+            .unwrap();
         let root = dir.path().join("root");
         let socket = dir.path().join("wharf.sock");
         let mut d = TestDaemon {
@@ -113,7 +123,11 @@ impl TestDaemon {
 
     /// Starts (or restarts) the daemon and waits until it answers.
     pub fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
         let child = Command::new(WHARF)
             .arg("daemon")
             .arg("--data-root")
@@ -177,7 +191,9 @@ impl TestDaemon {
 
     pub fn wharf_cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(WHARF);
-        c.env("WHARF_HOST", self.host()).args(args).stdin(Stdio::null());
+        c.env("WHARF_HOST", self.host())
+            .args(args)
+            .stdin(Stdio::null());
         c
     }
 
@@ -199,7 +215,15 @@ impl TestDaemon {
 
     /// Imports the busybox rootfs as `name` with `CMD ["sh"]`.
     pub fn import_busybox(&self, name: &str) -> String {
-        let out = self.wharf(&["import", "-c", "CMD [\"sh\"]", "-m", "busybox from debian", busybox_tar().to_str().unwrap(), name]);
+        let out = self.wharf(&[
+            "import",
+            "-c",
+            "CMD [\"sh\"]",
+            "-m",
+            "busybox from debian",
+            busybox_tar().to_str().unwrap(),
+            name,
+        ]);
         ok(&out).trim().to_string()
     }
 }

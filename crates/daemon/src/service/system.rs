@@ -1,0 +1,33 @@
+//! `GET /system/df`: what the data root holds, so that what it reports is what pruning frees.
+
+use wharf_api::ApiVersion;
+use wharf_api::system::DiskUsage;
+
+use crate::engine::Engine;
+use crate::error::ApiError;
+use crate::service::images;
+
+/// Disk usage per kind. `LayersSize` is the bytes image data occupies on disk: unpacked layers
+/// and the blobs kept for `save` and `push` (which `image prune` frees together).
+pub fn disk_usage(e: &Engine, version: ApiVersion) -> Result<DiskUsage, ApiError> {
+    let records = e.images.list()?;
+    let shared = e.images.shared_sizes(&records);
+    let mut summaries: Vec<_> = records
+        .iter()
+        .map(|r| {
+            let mut s = images::summary(r, version);
+            s.shared_size = shared.get(&r.id).copied().unwrap_or(0) as i64;
+            s.containers = 0;
+            s
+        })
+        .collect();
+    summaries.sort_by(|a, b| b.created.cmp(&a.created));
+    Ok(DiskUsage {
+        layers_size: e.images.disk_usage()? as i64,
+        images: summaries,
+        containers: Vec::new(),
+        volumes: Vec::new(),
+        build_cache: Some(Vec::new()),
+        builder_size: 0,
+    })
+}
