@@ -21,7 +21,7 @@ pub fn disk_usage(e: &Engine, version: ApiVersion) -> Result<DiskUsage, ApiError
             s
         })
         .collect();
-    summaries.sort_by(|a, b| b.created.cmp(&a.created));
+    summaries.sort_by_key(|s| std::cmp::Reverse(s.created));
     Ok(DiskUsage {
         layers_size: e.images.disk_usage()? as i64,
         images: summaries,
