@@ -3,13 +3,21 @@
 //! the progress message stream. Shared by the daemon and the CLI; no logic beyond encoding.
 
 pub mod config;
+pub mod container;
+pub mod event;
+pub mod exec;
 pub mod filters;
+pub mod hostconfig;
 pub mod image;
 pub mod message;
+pub mod stats;
+pub mod stdcopy;
 pub mod system;
 pub mod version;
+pub mod volume;
 
 pub use config::ContainerConfig;
+pub use hostconfig::HostConfig;
 pub use version::ApiVersion;
 
 /// Docker's error body: `{"message": "..."}`.
