@@ -1,8 +1,12 @@
 //! Cases ported from buildkit's `instructions/parse_test.go` and
 //! `parse_heredoc_test.go` (Apache-2.0), plus Docker behaviour checks.
 
+use std::time::Duration;
+
+use super::typing::type_node;
 use super::*;
 use crate::parse;
+use crate::parser::Node;
 
 fn first(src: &str) -> Result<Instruction, ParseError> {
     let df = parse(&format!("FROM busybox\n{src}"))?;
