@@ -6,6 +6,25 @@
 //! * [`parser`]: the raw line parser and buildkit's parse-tree dump.
 //! * [`shell`]: variable expansion and word splitting.
 //! * [`ignore`]: `.dockerignore` reading and matching.
+//!
+//! ```
+//! use wharf_dockerfile::{Instruction, parse, shell::{EnvList, Lexer}};
+//!
+//! let df = parse("FROM alpine AS base\nENV DIR=/app\nWORKDIR $DIR/src\n").unwrap();
+//! let stage = &df.stages[0];
+//! assert_eq!(stage.name.as_deref(), Some("base"));
+//! let lex = Lexer::new(df.escape_token);
+//! let env = EnvList::from_entries(&["DIR=/app"]);
+//! let wd = stage.instructions[1].instruction.expand(&lex, &env).unwrap();
+//! assert_eq!(wd, Instruction::Workdir("/app/src".into()));
+//!
+//! let err = parse("FROM alpine\nRUNN make\n").unwrap_err();
+//! assert_eq!(err.to_string(), "dockerfile parse error on line 2: unknown instruction: RUNN (did you mean RUN?)");
+//!
+//! let ignore = wharf_dockerfile::ignore::Patterns::parse("target\n!target/keep\n").unwrap();
+//! assert_eq!(ignore.matches("target/debug/x"), Ok(true));
+//! assert_eq!(ignore.matches("target/keep"), Ok(false));
+//! ```
 #![forbid(unsafe_code)]
 
 mod gostr;
