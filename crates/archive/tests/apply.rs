@@ -384,3 +384,31 @@ fn a_truncated_layer_fails_naming_the_entry() {
         "truncated tar archive: unexpected end of stream in the data of entry \"partial\""
     );
 }
+
+#[test]
+fn owners_are_set_even_where_a_setgid_directory_would_pass_its_group_on() {
+    let tmp = tempdir();
+    let mut sg = header(EntryKind::Directory, "sg", 0o2775);
+    sg.gid = 50;
+    let tar = Layer::new()
+        .entry(sg, b"")
+        .file("sg/f", b"f")
+        .dir("sg/d", 0o755)
+        .symlink("sg/l", "f")
+        .bytes();
+    apply(&tar, tmp.path()).unwrap();
+    let t = describe(tmp.path());
+    assert!(
+        t["sg"].starts_with("dir mode=2775 owner=0:50"),
+        "{}",
+        t["sg"]
+    );
+    for p in ["sg/f", "sg/d", "sg/l"] {
+        assert!(t[p].contains(" owner=0:0"), "{p}: {}", t[p]);
+    }
+    assert!(
+        t["sg/d"].starts_with("dir mode=755 "),
+        "setgid is not inherited: {}",
+        t["sg/d"]
+    );
+}

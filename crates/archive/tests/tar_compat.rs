@@ -159,7 +159,7 @@ def add(t, name, data=b'', **kw):
 with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT, pax_headers={'uname': 'globaluser'}) as t:
     add(t, 'a', b'one', mtime=1500000000.25, uid=3000000, gid=5)
     ti = tarfile.TarInfo('b'); ti.size = 3
-    ti.pax_headers = {'SCHILY.xattr.user.k': 'v1', 'SCHILY.xattr.security.capability': 'cap', 'uname': 'local'}
+    ti.pax_headers = {'SCHILY.xattr.user.k': 'v1', 'SCHILY.xattr.security.capability': 'cap', 'uname': 'local', 'SCHILY.xattr.user.empty': ''}
     t.addfile(ti, io.BytesIO(b'two'))
     add(t, 'p/' * 60 + 'deep', b'3')
 with tarfile.open(sys.argv[2], 'w', format=tarfile.GNU_FORMAT) as t:
@@ -189,6 +189,8 @@ with tarfile.open(sys.argv[2], 'w', format=tarfile.GNU_FORMAT) as t:
         b.xattrs.get("security.capability").map(Vec::as_slice),
         Some(&b"cap"[..])
     );
+    let empty = b.xattrs.get("user.empty").map(Vec::as_slice);
+    assert_eq!(empty, Some(&b""[..]), "an empty xattr value is kept");
     assert_eq!(deep.path, format!("{}deep", "p/".repeat(60)).into_bytes());
     assert_eq!(entries[2].1, b"3");
 

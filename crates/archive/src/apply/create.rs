@@ -42,7 +42,7 @@ impl Applier<'_> {
             Mode::empty(),
         )
         .map_err(|e| apply_error(h, "opening destination root", e))?;
-        self.fd_metadata(h, root.as_fd(), false)?;
+        self.fd_metadata(h, root.as_fd())?;
         self.dir_times.push(DirTimes {
             rel: Vec::new(),
             atime: atime(h),
@@ -145,7 +145,7 @@ impl Applier<'_> {
             written += n as u64;
         }
         self.unpacked_bytes += written;
-        self.fd_metadata(h, file.as_fd(), true)?;
+        self.fd_metadata(h, file.as_fd())?;
         rfs::futimens(&file, &timestamps(atime(h), h.mtime))
             .map_err(|e| apply_error(h, "setting times", e))
     }
@@ -161,7 +161,7 @@ impl Applier<'_> {
         let prev = self.with_replace(h, pfd, base, true, |p| rfs::mkdirat(p, base, mode))?;
         let dfd =
             fsutil::open_subdir(pfd, base).map_err(|e| apply_error(h, "opening directory", e))?;
-        self.fd_metadata(h, dfd.as_fd(), matches!(prev, Previous::Nothing))?;
+        self.fd_metadata(h, dfd.as_fd())?;
         // A directory replacing a whiteout in the same layer was deleted and re-created:
         // nothing below it in lower layers may show through.
         if self.opts.whiteouts == Whiteouts::Overlay
@@ -241,19 +241,12 @@ impl Applier<'_> {
         Ok(Previous::Removed { whiteout })
     }
 
-    /// Owner, mode and xattrs through an open fd (regular files and directories). `fresh`
-    /// means we just created it, so it already has our own uid/gid.
-    fn fd_metadata(
-        &mut self,
-        h: &Header,
-        fd: BorrowedFd<'_>,
-        fresh: bool,
-    ) -> Result<(), ArchiveError> {
+    /// Owner, mode and xattrs through an open fd (regular files and directories). The owner is
+    /// always set: even a fresh file may have inherited the group of a setgid directory.
+    fn fd_metadata(&mut self, h: &Header, fd: BorrowedFd<'_>) -> Result<(), ArchiveError> {
         let (uid, gid) = self.host_ids(h)?;
-        if !fresh || (uid, gid) != self.own_ids {
-            rfs::fchown(fd, Some(uid_of(uid)), Some(gid_of(gid)))
-                .map_err(|e| apply_error(h, "changing owner", e))?;
-        }
+        rfs::fchown(fd, Some(uid_of(uid)), Some(gid_of(gid)))
+            .map_err(|e| apply_error(h, "changing owner", e))?;
         // After chown, which clears setuid/setgid.
         rfs::fchmod(fd, Mode::from_raw_mode(h.mode & 0o7777))
             .map_err(|e| apply_error(h, "changing mode", e))?;
@@ -271,16 +264,9 @@ impl Applier<'_> {
         symlink: bool,
     ) -> Result<(), ArchiveError> {
         let (uid, gid) = self.host_ids(h)?;
-        if (uid, gid) != self.own_ids {
-            rfs::chownat(
-                pfd,
-                base,
-                Some(uid_of(uid)),
-                Some(gid_of(gid)),
-                AtFlags::SYMLINK_NOFOLLOW,
-            )
+        let (uid, gid) = (Some(uid_of(uid)), Some(gid_of(gid)));
+        rfs::chownat(pfd, base, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
             .map_err(|e| apply_error(h, "changing owner", e))?;
-        }
         if !symlink {
             rfs::chmodat(
                 pfd,

@@ -115,7 +115,6 @@ pub(crate) struct Applier<'o> {
     added: HashSet<Vec<u8>>,
     dir_times: Vec<DirTimes>,
     buf: Vec<u8>,
-    own_ids: (u32, u32),
     unpacked_bytes: u64,
     entries: u64,
     warnings: Vec<String>,
@@ -130,10 +129,6 @@ impl<'o> Applier<'o> {
             added: HashSet::new(),
             dir_times: Vec::new(),
             buf: vec![0; READ_BUF],
-            own_ids: (
-                rustix::process::geteuid().as_raw(),
-                rustix::process::getegid().as_raw(),
-            ),
             unpacked_bytes: 0,
             entries: 0,
             warnings: Vec::new(),

@@ -72,16 +72,9 @@ impl Applier<'_> {
         }
         // Docker keeps the whiteout entry's owner.
         let (uid, gid) = self.host_ids(h)?;
-        if (uid, gid) != self.own_ids {
-            rfs::chownat(
-                pfd,
-                target,
-                Some(Uid::from_raw(uid)),
-                Some(Gid::from_raw(gid)),
-                AtFlags::SYMLINK_NOFOLLOW,
-            )
+        let (uid, gid) = (Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+        rfs::chownat(pfd, target, uid, gid, AtFlags::SYMLINK_NOFOLLOW)
             .map_err(|e| apply_error(h, "changing whiteout owner", e))?;
-        }
         Ok(())
     }
 

@@ -258,10 +258,11 @@ impl<R: Read> Reader<R> {
     ) -> Result<Header, ArchiveError> {
         let mut path = pending.long_name.unwrap_or(raw.name);
         let link_name = pending.long_link.unwrap_or(raw.link_name);
-        // Local PAX records override global ones; an empty local value unsets the key.
+        // Local PAX records override global ones; an empty local value unsets the key (falling
+        // back to the header block field), except for xattrs, whose value may be empty.
         let mut records = self.globals.clone();
         for (k, v) in pending.pax {
-            if v.is_empty() {
+            if v.is_empty() && !k.starts_with("SCHILY.xattr.") {
                 records.remove(&k);
             } else {
                 records.insert(k, v);
