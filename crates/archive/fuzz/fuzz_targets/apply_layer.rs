@@ -14,12 +14,22 @@ fuzz_target!(|data: &[u8]| {
     fs::create_dir(&outside).unwrap();
     fs::write(outside.join("secret"), b"secret").unwrap();
     for whiteouts in [Whiteouts::Overlay, Whiteouts::Remove] {
-        let opts = ApplyOptions { whiteouts, ignore_xattr_errors: true, ..ApplyOptions::default() };
+        let opts = ApplyOptions {
+            whiteouts,
+            ignore_xattr_errors: true,
+            ..ApplyOptions::default()
+        };
         let _ = apply_layer(data, &dest, &opts);
-        let mut names: Vec<_> = fs::read_dir(sandbox.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut names: Vec<_> = fs::read_dir(sandbox.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         names.sort();
         assert_eq!(names, ["dest", "outside"]);
-        let inside: Vec<_> = fs::read_dir(&outside).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let inside: Vec<_> = fs::read_dir(&outside)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(inside, ["secret"]);
         assert_eq!(fs::read(outside.join("secret")).unwrap(), b"secret");
         let md = fs::symlink_metadata(outside.join("secret")).unwrap();

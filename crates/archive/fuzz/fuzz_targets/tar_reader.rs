@@ -28,12 +28,17 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut writer = Writer::new(Vec::new());
     for (h, body) in &entries {
-        writer.append(h, &body[..]).expect("writing a header the reader produced");
+        writer
+            .append(h, &body[..])
+            .expect("writing a header the reader produced");
     }
     let written = writer.finish().expect("finishing");
     let mut again = Reader::new(&written[..]);
     for (h, body) in entries {
-        let mut e = again.next_entry().expect("re-reading our own output").expect("entry");
+        let mut e = again
+            .next_entry()
+            .expect("re-reading our own output")
+            .expect("entry");
         let mut b = Vec::new();
         e.read_to_end(&mut b).expect("data");
         assert_eq!(normalized(e.header().clone()), normalized(h));
