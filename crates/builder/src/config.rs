@@ -45,7 +45,10 @@ pub fn command_args(cmd: &CommandLine, config: &ContainerConfig) -> Option<Vec<S
 
 fn set_env(env: &mut Vec<String>, key: &str, value: &str) {
     let entry = format!("{key}={value}");
-    match env.iter_mut().find(|e| e.split_once('=').map(|(k, _)| k) == Some(key) || e.as_str() == key) {
+    match env
+        .iter_mut()
+        .find(|e| e.split_once('=').map(|(k, _)| k) == Some(key) || e.as_str() == key)
+    {
         Some(e) => *e = entry,
         None => env.push(entry),
     }
@@ -90,7 +93,9 @@ pub fn apply(
         let (k, v) = e.split_once('=').unwrap_or((e, ""));
         vars.insert(k.to_string(), v.to_string());
     }
-    let ins = ins.expand(lexer, &vars).map_err(|e| ConfigError::Expand(e.to_string()))?;
+    let ins = ins
+        .expand(lexer, &vars)
+        .map_err(|e| ConfigError::Expand(e.to_string()))?;
     match ins {
         Instruction::Env(kvs) => {
             for kv in kvs {
@@ -114,7 +119,8 @@ pub fn apply(
             }
         }
         Instruction::Expose(ports) => {
-            let specs = parse_port_specs(&ports).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            let specs =
+                parse_port_specs(&ports).map_err(|e| ConfigError::Invalid(e.to_string()))?;
             let set = config.exposed_ports.get_or_insert_with(BTreeMap::new);
             for p in specs {
                 set.insert(p, serde_json::Map::new());
@@ -126,7 +132,9 @@ pub fn apply(
             let set = config.volumes.get_or_insert_with(BTreeMap::new);
             for v in vols {
                 if v.trim().is_empty() {
-                    return Err(ConfigError::Invalid("VOLUME specified can not be an empty string".into()));
+                    return Err(ConfigError::Invalid(
+                        "VOLUME specified can not be an empty string".into(),
+                    ));
                 }
                 set.insert(v, serde_json::Map::new());
             }
@@ -171,10 +179,18 @@ pub fn valid_signal(s: &str) -> bool {
     let upper = s.to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
     if let Some(rt) = name.strip_prefix("RTMIN") {
-        return rt.is_empty() || rt.strip_prefix('+').and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n <= 30);
+        return rt.is_empty()
+            || rt
+                .strip_prefix('+')
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n <= 30);
     }
     if let Some(rt) = name.strip_prefix("RTMAX") {
-        return rt.is_empty() || rt.strip_prefix('-').and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n <= 30);
+        return rt.is_empty()
+            || rt
+                .strip_prefix('-')
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n <= 30);
     }
     NAMES.contains(&name)
 }
@@ -182,8 +198,17 @@ pub fn valid_signal(s: &str) -> bool {
 /// Applies `--change` lines (for `import` and `commit`), allowing only what dockerd allows.
 pub fn apply_changes(config: &mut ContainerConfig, changes: &[String]) -> Result<(), ConfigError> {
     const ALLOWED: &[&str] = &[
-        "CMD", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD", "STOPSIGNAL",
-        "USER", "VOLUME", "WORKDIR",
+        "CMD",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "HEALTHCHECK",
+        "LABEL",
+        "ONBUILD",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
     ];
     let mut state = DispatchState::default();
     for change in changes {
@@ -194,9 +219,17 @@ pub fn apply_changes(config: &mut ContainerConfig, changes: &[String]) -> Result
             for cmd in &stage.instructions {
                 let kw = cmd.keyword.to_ascii_uppercase();
                 if !ALLOWED.contains(&kw.as_str()) {
-                    return Err(ConfigError::Invalid(format!("{kw} is not a valid change command")));
+                    return Err(ConfigError::Invalid(format!(
+                        "{kw} is not a valid change command"
+                    )));
                 }
-                apply(&cmd.instruction, config, &mut state, &lexer, &BTreeMap::new())?;
+                apply(
+                    &cmd.instruction,
+                    config,
+                    &mut state,
+                    &lexer,
+                    &BTreeMap::new(),
+                )?;
             }
         }
     }
@@ -209,7 +242,10 @@ mod tests {
 
     fn changed(changes: &[&str]) -> Result<ContainerConfig, ConfigError> {
         let mut c = ContainerConfig::default();
-        apply_changes(&mut c, &changes.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+        apply_changes(
+            &mut c,
+            &changes.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )?;
         Ok(c)
     }
 
@@ -218,17 +254,36 @@ mod tests {
         let c = changed(&[r#"CMD ["sh"]"#]).unwrap();
         assert_eq!(c.cmd, Some(vec!["sh".to_string()]));
         let c = changed(&["CMD echo hi"]).unwrap();
-        assert_eq!(c.cmd, Some(vec!["/bin/sh".into(), "-c".into(), "echo hi".into()]));
+        assert_eq!(
+            c.cmd,
+            Some(vec!["/bin/sh".into(), "-c".into(), "echo hi".into()])
+        );
         let c = changed(&["CMD [\"a\"]", "ENTRYPOINT [\"e\"]"]).unwrap();
-        assert_eq!((c.entrypoint.unwrap(), c.cmd.unwrap()), (vec!["e".to_string()], vec!["a".to_string()]));
+        assert_eq!(
+            (c.entrypoint.unwrap(), c.cmd.unwrap()),
+            (vec!["e".to_string()], vec!["a".to_string()])
+        );
         let c = changed(&["ENTRYPOINT echo hi"]).unwrap();
-        assert_eq!(c.entrypoint, Some(vec!["/bin/sh".into(), "-c".into(), "echo hi".into()]));
+        assert_eq!(
+            c.entrypoint,
+            Some(vec!["/bin/sh".into(), "-c".into(), "echo hi".into()])
+        );
     }
 
     #[test]
     fn env_label_expose_volume_workdir_user() {
         // Within one ENV, `$A` is the value from before the instruction, as in Docker.
-        let c = changed(&["ENV A=1 B=$A", "ENV C=$A", "LABEL x=y", "EXPOSE 80 53/udp", "VOLUME /data", "WORKDIR /app", "WORKDIR sub", "USER nobody"]).unwrap();
+        let c = changed(&[
+            "ENV A=1 B=$A",
+            "ENV C=$A",
+            "LABEL x=y",
+            "EXPOSE 80 53/udp",
+            "VOLUME /data",
+            "WORKDIR /app",
+            "WORKDIR sub",
+            "USER nobody",
+        ])
+        .unwrap();
         assert_eq!(c.env, vec!["A=1", "B=", "C=1"]);
         assert_eq!(c.labels.unwrap()["x"], "y");
         let ports: Vec<String> = c.exposed_ports.unwrap().keys().cloned().collect();
@@ -240,7 +295,10 @@ mod tests {
 
     #[test]
     fn disallowed_and_malformed_changes_are_refused() {
-        assert_eq!(changed(&["RUN true"]).unwrap_err(), ConfigError::Invalid("RUN is not a valid change command".into()));
+        assert_eq!(
+            changed(&["RUN true"]).unwrap_err(),
+            ConfigError::Invalid("RUN is not a valid change command".into())
+        );
         assert!(changed(&["STOPSIGNAL NOPE"]).is_err());
         assert!(changed(&["EXPOSE notaport"]).is_err());
         assert!(changed(&["FOO bar"]).is_err());

@@ -40,6 +40,10 @@ pub struct Group {
 
 pub const GROUPS: &[Group] = &[
     Group {
+        name: "container",
+        about: "Manage containers",
+    },
+    Group {
         name: "image",
         about: "Manage images",
     },
@@ -53,6 +57,7 @@ pub fn commands() -> Vec<Command> {
     let mut v = Vec::new();
     v.extend(crate::commands::system::commands());
     v.extend(crate::commands::images::commands());
+    v.extend(crate::commands::container::commands());
     v
 }
 

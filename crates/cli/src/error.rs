@@ -30,6 +30,9 @@ pub enum CliError {
     /// Exit with this status without printing anything more.
     #[error("")]
     Exit(i32),
+    /// A message printed as is, then exit with `status` (docker's `cli.StatusError`).
+    #[error("{message}")]
+    Status { message: String, status: i32 },
 }
 
 impl CliError {
@@ -42,11 +45,17 @@ impl CliError {
         CliError::Message(m.into())
     }
 
+    /// Whether the engine answered 404 (no such container, image, volume…).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, CliError::Daemon { status: 404, .. })
+    }
+
     /// The process exit status for this error.
     pub fn status(&self) -> i32 {
         match self {
             CliError::Usage { status, .. } => *status,
             CliError::Exit(s) => *s,
+            CliError::Status { status, .. } => *status,
             _ => 1,
         }
     }

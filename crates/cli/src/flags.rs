@@ -23,7 +23,13 @@ pub struct Flag {
     pub default: &'static str,
     pub help: &'static str,
     pub hidden: bool,
+    /// Validates (and may normalise) each value as it is parsed, like a pflag `Value.Set`;
+    /// an error becomes `invalid argument "v" for "-x, --name" flag: <error>`.
+    pub check: Option<Check>,
 }
+
+/// A flag value check: the value to keep, or the error message.
+pub type Check = fn(&str) -> Result<String, String>;
 
 impl Flag {
     pub const fn bool(long: &'static str, short: Option<char>, help: &'static str) -> Flag {
@@ -35,6 +41,7 @@ impl Flag {
             default: "",
             help,
             hidden: false,
+            check: None,
         }
     }
 
@@ -52,6 +59,7 @@ impl Flag {
             default: "",
             help,
             hidden: false,
+            check: None,
         }
     }
 
@@ -69,6 +77,7 @@ impl Flag {
             default: "",
             help,
             hidden: false,
+            check: None,
         }
     }
 
@@ -81,11 +90,26 @@ impl Flag {
         self.hidden = true;
         self
     }
+
+    pub const fn check(mut self, check: Check) -> Flag {
+        self.check = Some(check);
+        self
+    }
+
+    /// How pflag names the flag in errors: `-m, --memory` or `--cpus`.
+    pub fn display_name(&self) -> String {
+        match self.short {
+            Some(c) => format!("-{c}, --{}", self.long),
+            None => format!("--{}", self.long),
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
 pub struct Parsed {
     values: HashMap<&'static str, Vec<String>>,
+    /// Flags the user gave (not defaults).
+    changed: std::collections::HashSet<&'static str>,
     pub args: Vec<String>,
 }
 
@@ -93,7 +117,15 @@ pub struct Parsed {
 pub enum FlagError {
     Unknown(String),
     NeedsArgument(String),
-    InvalidBool { flag: String, value: String },
+    InvalidBool {
+        flag: String,
+        value: String,
+    },
+    InvalidValue {
+        flag: String,
+        value: String,
+        message: String,
+    },
     Help,
 }
 
@@ -105,6 +137,14 @@ impl std::fmt::Display for FlagError {
             FlagError::InvalidBool { flag, value } => write!(
                 f,
                 "invalid argument {value:?} for \"{flag}\" flag: strconv.ParseBool: parsing {value:?}: invalid syntax"
+            ),
+            FlagError::InvalidValue {
+                flag,
+                value,
+                message,
+            } => write!(
+                f,
+                "invalid argument {value:?} for \"{flag}\" flag: {message}"
             ),
             FlagError::Help => write!(f, "help requested"),
         }
@@ -127,11 +167,23 @@ fn parse_bool(flag: &str, v: &str) -> Result<bool, FlagError> {
 pub fn parse(flags: &[Flag], argv: &[String], interspersed: bool) -> Result<Parsed, FlagError> {
     let mut out = Parsed::default();
     let mut i = 0;
-    let set = |out: &mut Parsed, f: &Flag, v: String| match f.kind {
-        Kind::List => out.values.entry(f.long).or_default().push(v),
-        _ => {
-            out.values.insert(f.long, vec![v]);
+    let set = |out: &mut Parsed, f: &Flag, v: String| -> Result<(), FlagError> {
+        let v = match f.check {
+            Some(check) => check(&v).map_err(|message| FlagError::InvalidValue {
+                flag: f.display_name(),
+                value: v.clone(),
+                message,
+            })?,
+            None => v,
+        };
+        out.changed.insert(f.long);
+        match f.kind {
+            Kind::List => out.values.entry(f.long).or_default().push(v),
+            _ => {
+                out.values.insert(f.long, vec![v]);
+            }
         }
+        Ok(())
     };
     while i < argv.len() {
         let a = &argv[i];
@@ -158,7 +210,7 @@ pub fn parse(flags: &[Flag], argv: &[String], interspersed: bool) -> Result<Pars
                         Some(v) => parse_bool(&format!("--{name}"), &v)?,
                         None => true,
                     };
-                    set(&mut out, f, v.to_string());
+                    set(&mut out, f, v.to_string())?;
                 }
                 _ => {
                     let v = match inline {
@@ -169,7 +221,7 @@ pub fn parse(flags: &[Flag], argv: &[String], interspersed: bool) -> Result<Pars
                         }
                         None => return Err(FlagError::NeedsArgument(format!("--{name}"))),
                     };
-                    set(&mut out, f, v);
+                    set(&mut out, f, v)?;
                 }
             }
             continue;
@@ -190,10 +242,10 @@ pub fn parse(flags: &[Flag], argv: &[String], interspersed: bool) -> Result<Pars
                     Kind::Bool => {
                         if j < chars.len() && chars[j] == '=' {
                             let v: String = chars[j + 1..].iter().collect();
-                            set(&mut out, f, parse_bool(&format!("-{c}"), &v)?.to_string());
+                            set(&mut out, f, parse_bool(&format!("-{c}"), &v)?.to_string())?;
                             j = chars.len();
                         } else {
-                            set(&mut out, f, "true".into());
+                            set(&mut out, f, "true".into())?;
                         }
                     }
                     _ => {
@@ -207,7 +259,7 @@ pub fn parse(flags: &[Flag], argv: &[String], interspersed: bool) -> Result<Pars
                         } else {
                             return Err(FlagError::NeedsArgument(format!("'{c}' in -{c}")));
                         };
-                        set(&mut out, f, v);
+                        set(&mut out, f, v)?;
                         j = chars.len();
                     }
                 }
@@ -238,6 +290,11 @@ impl Parsed {
 
     pub fn is_set(&self, long: &str) -> bool {
         self.values.contains_key(long)
+    }
+
+    /// Whether the user gave the flag (pflag's `Changed`), as opposed to its default.
+    pub fn changed(&self, long: &str) -> bool {
+        self.changed.contains(long)
     }
 
     pub fn value(&self, long: &str) -> Option<&str> {

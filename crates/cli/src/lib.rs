@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! wharf's command line: docker's commands, flags and output, spoken to the engine only through
 //! the Engine API over its unix socket.
 
@@ -8,6 +9,9 @@ pub mod context;
 pub mod error;
 pub mod flags;
 pub mod format;
+pub mod hijack;
 pub mod jsonmessage;
+pub mod opts;
+pub mod tty;
 
 pub use app::run;

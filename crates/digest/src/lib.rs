@@ -58,15 +58,17 @@ impl FromStr for Digest {
     type Err = DigestError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (alg, enc) = s.split_once(':').ok_or_else(|| DigestError::Format(s.to_string()))?;
+        let (alg, enc) = s
+            .split_once(':')
+            .ok_or_else(|| DigestError::Format(s.to_string()))?;
         let want = match alg {
             "sha256" => 64,
             "sha384" => 96,
             "sha512" => 128,
             _ if !alg.is_empty()
-                && alg
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+._-".contains(c)) =>
+                && alg.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || "+._-".contains(c)
+                }) =>
             {
                 return Err(DigestError::Algorithm(alg.to_string()));
             }
@@ -143,7 +145,10 @@ pub struct HashingReader<R> {
 
 impl<R: Read> HashingReader<R> {
     pub fn new(inner: R) -> Self {
-        HashingReader { inner, hasher: Hasher::new() }
+        HashingReader {
+            inner,
+            hasher: Hasher::new(),
+        }
     }
 
     /// Bytes read so far.
@@ -184,7 +189,10 @@ pub struct HashingWriter<W> {
 
 impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Hasher::new() }
+        HashingWriter {
+            inner,
+            hasher: Hasher::new(),
+        }
     }
 
     pub fn len(&self) -> u64 {
@@ -234,14 +242,29 @@ mod tests {
         let d: Digest = EMPTY.parse().unwrap();
         assert_eq!(d.algorithm(), "sha256");
         assert_eq!(d.short(), "e3b0c44298fc");
-        assert!(matches!("sha256:abc".parse::<Digest>(), Err(DigestError::Encoded(_))));
         assert!(matches!(
-            EMPTY.to_uppercase().replace("SHA256", "sha256").parse::<Digest>(),
+            "sha256:abc".parse::<Digest>(),
             Err(DigestError::Encoded(_))
         ));
-        assert!(matches!("md5:abcd".parse::<Digest>(), Err(DigestError::Algorithm(_))));
-        assert!(matches!("nocolon".parse::<Digest>(), Err(DigestError::Format(_))));
-        assert!(matches!(":abc".parse::<Digest>(), Err(DigestError::Format(_))));
+        assert!(matches!(
+            EMPTY
+                .to_uppercase()
+                .replace("SHA256", "sha256")
+                .parse::<Digest>(),
+            Err(DigestError::Encoded(_))
+        ));
+        assert!(matches!(
+            "md5:abcd".parse::<Digest>(),
+            Err(DigestError::Algorithm(_))
+        ));
+        assert!(matches!(
+            "nocolon".parse::<Digest>(),
+            Err(DigestError::Format(_))
+        ));
+        assert!(matches!(
+            ":abc".parse::<Digest>(),
+            Err(DigestError::Format(_))
+        ));
     }
 
     #[test]

@@ -1,2 +1,3 @@
+pub mod container;
 pub mod images;
 pub mod system;

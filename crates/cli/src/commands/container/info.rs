@@ -1,0 +1,7 @@
+//! (in progress)
+
+use crate::app::Command;
+
+pub fn commands() -> Vec<Command> {
+    Vec::new()
+}
