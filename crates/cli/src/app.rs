@@ -15,6 +15,8 @@ pub enum Args {
     Exact(usize),
     Min(usize),
     Max(usize),
+    /// At least the first, at most the second.
+    Range(usize, usize),
 }
 
 pub type RunFn = fn(&mut Ctx, &Parsed) -> Result<(), CliError>;
@@ -131,6 +133,10 @@ impl Command {
             Args::Min(k) if n < k => Some(format!("{who} requires at least {k} {}", plural(k))),
             Args::Max(0) if n > 0 => Some(format!("{who} accepts no arguments")),
             Args::Max(k) if n > k => Some(format!("{who} requires at most {k} {}", plural(k))),
+            Args::Range(lo, hi) if n < lo || n > hi => Some(format!(
+                "{who} requires at least {lo} and at most {hi} {}",
+                plural(hi)
+            )),
             _ => None,
         };
         match bad {

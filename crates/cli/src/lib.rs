@@ -10,6 +10,7 @@ pub mod error;
 pub mod flags;
 pub mod format;
 pub mod hijack;
+pub mod inspect;
 pub mod jsonmessage;
 pub mod opts;
 pub mod tty;

@@ -213,7 +213,7 @@ pub fn container_row(c: &Value, trunc: bool) -> Value {
         "Mounts": mounts.join(","),
         "LocalVolumes": local.to_string(),
         "Networks": networks.join(","),
-        "Platform": "",
+        "Platform": null,
     })
 }
 
