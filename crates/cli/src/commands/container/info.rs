@@ -642,7 +642,7 @@ mod tests {
 
     #[test]
     fn natural_order() {
-        assert!(!natural_less(
+        assert!(natural_less(
             "80/tcp -> 0.0.0.0:8080",
             "443/tcp -> 0.0.0.0:443"
         ));
