@@ -72,17 +72,10 @@ fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> io::Result<bool> {
     Ok(true)
 }
 
-/// Frames `data` for `stream` (tests and fakes).
-pub fn frame(stream: u8, data: &[u8]) -> Vec<u8> {
-    let mut v = vec![stream, 0, 0, 0];
-    v.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    v.extend_from_slice(data);
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wharf_api::stdcopy::frame;
 
     /// A reader that returns at most `step` bytes per read, to exercise split headers.
     struct Trickle<'a> {
