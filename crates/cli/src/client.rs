@@ -54,6 +54,16 @@ impl Response {
         (200..300).contains(&self.status)
     }
 
+    /// Reads the whole body and decodes it (much faster than decoding from the stream).
+    pub fn json<T: DeserializeOwned>(mut self) -> Result<T, CliError> {
+        let mut data = Vec::new();
+        self.body
+            .read_to_end(&mut data)
+            .map_err(CliError::io("reading the daemon's answer"))?;
+        serde_json::from_slice(&data)
+            .map_err(|e| CliError::Protocol(format!("decoding response: {e}")))
+    }
+
     pub fn text(mut self) -> io::Result<String> {
         let mut s = String::new();
         self.body.read_to_string(&mut s)?;
@@ -272,9 +282,7 @@ impl Client {
     }
 
     pub fn get_json<T: DeserializeOwned>(&self, path_query: &str) -> Result<T, CliError> {
-        let resp = self.call("GET", path_query, Body::None)?;
-        serde_json::from_reader(resp.body)
-            .map_err(|e| CliError::Protocol(format!("decoding response: {e}")))
+        self.call("GET", path_query, Body::None)?.json()
     }
 
     /// The raw JSON of a GET, for `inspect`.

@@ -90,6 +90,26 @@ pub fn render(format: &Format, columns: Columns, rows: &[Value]) -> Result<Strin
     Ok(out)
 }
 
+/// A table of plain cells aligned as docker's tabwriter aligns them (min width 10, padding 3).
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut tw = TabWriter::new(10, 1, 3, ' ', Flags::default());
+    tw.write_str(&header.join("\t"));
+    tw.write_str("\n");
+    let mut line = String::new();
+    for r in rows {
+        line.clear();
+        for (i, c) in r.iter().enumerate() {
+            if i > 0 {
+                line.push('\t');
+            }
+            line.push_str(c);
+        }
+        line.push('\n');
+        tw.write_str(&line);
+    }
+    tw.flush()
+}
+
 /// Docker's `inspect --format`: executes the template on each object, one line each.
 pub fn render_each(src: &str, values: &[Value]) -> Result<String, CliError> {
     let t = compile(&src.replace("\\t", "\t").replace("\\n", "\n"))?;

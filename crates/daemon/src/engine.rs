@@ -16,6 +16,7 @@ use wharf_store::{StoreError, fsutil};
 
 use crate::config::{DaemonConfig, StorageDriver};
 use crate::hostinfo::HostInfo;
+use crate::service::image_cache::ImageListCache;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -50,6 +51,7 @@ pub struct Engine {
     pub images: ImageStore,
     pub host: HostInfo,
     pub started: Instant,
+    pub image_list: ImageListCache,
 }
 
 fn random_uuid() -> String {
@@ -152,6 +154,7 @@ impl Engine {
             images,
             host: HostInfo::read(),
             started: Instant::now(),
+            image_list: ImageListCache::default(),
         })
     }
 

@@ -114,6 +114,15 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Reply {
         .expect("static response parts"))
 }
 
+/// A JSON answer already encoded.
+pub fn raw_json(data: Bytes) -> Reply {
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(body::full(data))
+        .expect("static response parts"))
+}
+
 pub fn ok_json<T: Serialize>(value: &T) -> Reply {
     json(StatusCode::OK, value)
 }

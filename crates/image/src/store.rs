@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wharf_archive::{ApplyOptions, Whiteouts};
 use wharf_digest::Digest;
@@ -66,6 +67,8 @@ pub struct ImageStore {
     content: ContentStore,
     snapshots: Arc<dyn Snapshotter>,
     leases: Leases,
+    /// Bumped by every change to image records or references, so readers can cache.
+    generation: Arc<AtomicU64>,
 }
 
 use crate::clock::now_rfc3339;
@@ -97,7 +100,17 @@ impl ImageStore {
             content,
             snapshots,
             leases,
+            generation: Arc::new(AtomicU64::new(1)),
         }
+    }
+
+    /// Changes whenever an image or reference changes.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn content(&self) -> &ContentStore {
@@ -204,7 +217,9 @@ impl ImageStore {
     /// reference was moved away from.
     pub fn add_ref(&self, id: &Digest, r: &Reference) -> Result<Option<Digest>> {
         let key = r.clone().with_default_tag().to_string();
-        Ok(self.db.write(|tx| Self::add_ref_tx(tx, id, &key))?)
+        let prev = self.db.write(|tx| Self::add_ref_tx(tx, id, &key))?;
+        self.changed();
+        Ok(prev)
     }
 
     fn add_ref_tx(tx: &mut WriteTx, id: &Digest, key: &str) -> wharf_store::Result<Option<Digest>> {
@@ -234,7 +249,7 @@ impl ImageStore {
     /// Removes a reference; returns the image it pointed at.
     pub fn remove_ref(&self, r: &Reference) -> Result<Option<Digest>> {
         let key = r.clone().with_default_tag().to_string();
-        Ok(self.db.write(|tx| {
+        let removed = self.db.write(|tx| {
             let Some(id) = tx.get::<Digest>(REFS, &key)? else {
                 return Ok(None);
             };
@@ -244,7 +259,9 @@ impl ImageStore {
                 tx.put(IMAGES, id.as_str(), &rec)?;
             }
             Ok(Some(id))
-        })?)
+        })?;
+        self.changed();
+        Ok(removed)
     }
 
     /// Unpacks one layer on top of `parent` (a ChainID) unless a snapshot with the same content is
@@ -395,6 +412,7 @@ impl ImageStore {
             tx.put(IMAGES, id.as_str(), &rec)?;
             Ok(rec.clone())
         })?;
+        self.changed();
         Ok(stored)
     }
 
@@ -429,6 +447,7 @@ impl ImageStore {
             let jid = journal::add(tx, undo)?;
             Ok((rec, dead, jid))
         })?;
+        self.changed();
         let mut out = Removal::default();
         for b in &dead_blobs {
             if !self.leases.is_leased(b.as_str()) {

@@ -243,55 +243,42 @@ pub const IMAGE_COLUMNS: Columns = &[
     ("Containers", "CONTAINERS"),
 ];
 
+/// One row of `images`: an image under one repository and tag.
+pub struct ImageRow<'a> {
+    pub img: &'a ImageSummary,
+    pub repo: String,
+    pub tag: String,
+    pub digest: String,
+}
+
+/// Splits a familiar `repo:tag` (the tag follows the last `:` after the last `/`).
+fn split_tag(r: &str) -> Option<(&str, &str)> {
+    let slash = r.rfind('/').map(|i| i + 1).unwrap_or(0);
+    r[slash..]
+        .rfind(':')
+        .map(|i| (&r[..slash + i], &r[slash + i + 1..]))
+}
+
 /// The rows docker shows for one image: one per repository tag (and digest with `--digests`),
 /// or a single `<none>` row for a dangling image.
-pub fn image_rows(img: &ImageSummary, digests: bool, trunc: bool) -> Vec<Value> {
-    let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut digs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+pub fn image_row_keys(img: &ImageSummary, digests: bool) -> Vec<ImageRow<'_>> {
+    let mut tags: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut digs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for t in &img.repo_tags {
-        if let Ok(r) = Reference::parse_normalized(t)
-            && let Some(tag) = r.tag()
-        {
-            tags.entry(r.familiar_name())
-                .or_default()
-                .push(tag.to_string());
+        if let Some((repo, tag)) = split_tag(t) {
+            tags.entry(repo).or_default().push(tag);
         }
     }
     for d in &img.repo_digests {
-        if let Ok(r) = Reference::parse_normalized(d)
-            && let Some(dg) = r.digest()
-        {
-            digs.entry(r.familiar_name())
-                .or_default()
-                .push(dg.to_string());
+        if let Some((repo, dg)) = d.split_once('@') {
+            digs.entry(repo).or_default().push(dg);
         }
     }
-    let id = if trunc {
-        format::short_id(&img.id)
-    } else {
-        img.id.clone()
-    };
-    let na = |v: i64| {
-        if v < 0 {
-            "N/A".to_string()
-        } else {
-            format::size(v)
-        }
-    };
-    let row = |repo: &str, tag: &str, digest: &str| {
-        json!({
-            "ID": id,
-            "Repository": repo,
-            "Tag": tag,
-            "Digest": digest,
-            "CreatedSince": format::since(img.created),
-            "CreatedAt": format::created_at(img.created),
-            "Size": format::size(img.size),
-            "SharedSize": na(img.shared_size),
-            "UniqueSize": if img.shared_size < 0 { "N/A".to_string() } else { format::size(img.size - img.shared_size) },
-            "VirtualSize": format::size(img.size),
-            "Containers": if img.containers < 0 { "N/A".to_string() } else { img.containers.to_string() },
-        })
+    let row = |repo: &str, tag: &str, digest: &str| ImageRow {
+        img,
+        repo: repo.to_string(),
+        tag: tag.to_string(),
+        digest: digest.to_string(),
     };
     let mut rows = Vec::new();
     if tags.is_empty() && digs.is_empty() {
@@ -312,13 +299,55 @@ pub fn image_rows(img: &ImageSummary, digests: bool, trunc: bool) -> Vec<Value> 
     for (repo, ds) in digs {
         if digests {
             for d in ds {
-                rows.push(row(&repo, "<none>", &d));
+                rows.push(row(repo, "<none>", d));
             }
         } else {
-            rows.push(row(&repo, "<none>", ""));
+            rows.push(row(repo, "<none>", ""));
         }
     }
     rows
+}
+
+fn image_id(img: &ImageSummary, trunc: bool) -> String {
+    if trunc {
+        format::short_id(&img.id)
+    } else {
+        img.id.clone()
+    }
+}
+
+impl ImageRow<'_> {
+    /// The row as the object `--format` templates see.
+    pub fn to_value(&self, trunc: bool) -> Value {
+        let img = self.img;
+        let na = |v: i64| {
+            if v < 0 {
+                "N/A".to_string()
+            } else {
+                format::size(v)
+            }
+        };
+        json!({
+            "ID": image_id(img, trunc),
+            "Repository": self.repo,
+            "Tag": self.tag,
+            "Digest": self.digest,
+            "CreatedSince": format::since(img.created),
+            "CreatedAt": format::created_at(img.created),
+            "Size": format::size(img.size),
+            "SharedSize": na(img.shared_size),
+            "UniqueSize": if img.shared_size < 0 { "N/A".to_string() } else { format::size(img.size - img.shared_size) },
+            "VirtualSize": format::size(img.size),
+            "Containers": if img.containers < 0 { "N/A".to_string() } else { img.containers.to_string() },
+        })
+    }
+}
+
+pub fn image_rows(img: &ImageSummary, digests: bool, trunc: bool) -> Vec<Value> {
+    image_row_keys(img, digests)
+        .iter()
+        .map(|r| r.to_value(trunc))
+        .collect()
 }
 
 fn list(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
@@ -336,14 +365,49 @@ fn list(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
     let images: Vec<ImageSummary> = ctx.client()?.get_json(&with_query("/images/json", &q))?;
     let trunc = !p.bool("no-trunc");
     let digests = p.bool("digests");
-    let default = if p.bool("quiet") && p.value("format").is_none() {
-        "{{.ID}}"
-    } else if digests {
+    let user_format = p.string("format");
+    if user_format.is_empty() && !p.bool("quiet") {
+        // The default table, rendered directly: thousands of rows in a couple of milliseconds.
+        let mut header = vec!["REPOSITORY", "TAG"];
+        if digests {
+            header.push("DIGEST");
+        }
+        header.extend(["IMAGE ID", "CREATED", "SIZE"]);
+        let mut rows = Vec::new();
+        for img in &images {
+            let (id, since, size) = (
+                image_id(img, trunc),
+                format::since(img.created),
+                format::size(img.size),
+            );
+            for r in image_row_keys(img, digests) {
+                let mut cells = vec![r.repo, r.tag];
+                if digests {
+                    cells.push(r.digest);
+                }
+                cells.extend([id.clone(), since.clone(), size.clone()]);
+                rows.push(cells);
+            }
+        }
+        return ctx.print(format::table(&header, &rows));
+    }
+    if user_format.is_empty() {
+        let mut out = String::with_capacity(images.len() * 16);
+        for img in &images {
+            let id = image_id(img, trunc);
+            for _ in image_row_keys(img, digests) {
+                out.push_str(&id);
+                out.push('\n');
+            }
+        }
+        return ctx.print(out);
+    }
+    let default = if digests {
         "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
     } else {
         "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
     };
-    let fmt = Format::parse(&p.string("format"), default)?;
+    let fmt = Format::parse(&user_format, default)?;
     let rows: Vec<Value> = images
         .iter()
         .flat_map(|i| image_rows(i, digests, trunc))
@@ -506,8 +570,7 @@ fn remove(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
         );
         match res {
             Ok(resp) => {
-                let items: Vec<DeleteItem> = serde_json::from_reader(resp.body)
-                    .map_err(|e| CliError::Protocol(format!("decoding response: {e}")))?;
+                let items: Vec<DeleteItem> = resp.json()?;
                 print_delete_items(ctx, &items, false)?;
             }
             Err(e @ CliError::Daemon { .. }) => {
@@ -555,8 +618,7 @@ fn prune(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
         &with_query("/images/prune", &[("filters", filters.to_json())]),
         Body::None,
     )?;
-    let report: ImagesPruneReport = serde_json::from_reader(resp.body)
-        .map_err(|e| CliError::Protocol(format!("decoding response: {e}")))?;
+    let report: ImagesPruneReport = resp.json()?;
     if !report.images_deleted.is_empty() {
         ctx.println("Deleted Images:")?;
         print_delete_items(ctx, &report.images_deleted, true)?;

@@ -20,8 +20,10 @@ pub async fn list(e: Arc<Engine>, r: Req) -> Reply {
     let filters = r.filters()?;
     let all = r.query_bool("all");
     let v = r.version;
-    let out = e.blocking(move |e| svc::list(e, all, &filters, v)).await?;
-    ok_json(&out)
+    let out = e
+        .blocking(move |e| svc::list_json(e, all, &filters, v))
+        .await?;
+    crate::request::raw_json(out)
 }
 
 pub async fn inspect(e: Arc<Engine>, r: Req) -> Reply {

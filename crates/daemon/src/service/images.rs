@@ -90,8 +90,44 @@ fn resolve_created(e: &Engine, name: &str) -> Result<i64, ApiError> {
     Ok(e.images.resolve(name)?.created)
 }
 
+/// The encoded answer of `GET /images/json`; unfiltered answers come from the list cache.
+pub fn list_json(
+    e: &Engine,
+    all: bool,
+    filters: &Filters,
+    version: ApiVersion,
+) -> Result<bytes::Bytes, ApiError> {
+    let key = (all, version.below(1, 44));
+    if filters.is_empty()
+        && let Some(b) = e.image_list.encoded(&e.images, key)
+    {
+        return Ok(b);
+    }
+    let records = e.image_list.records(&e.images)?;
+    let summaries = list_from(e, &records, all, filters, version)?;
+    let bytes = bytes::Bytes::from(
+        serde_json::to_vec(&summaries)
+            .map_err(|err| ApiError::internal(format!("encoding image list: {err}")))?,
+    );
+    if filters.is_empty() {
+        e.image_list.remember(&records, key, bytes.clone());
+    }
+    Ok(bytes)
+}
+
 pub fn list(
     e: &Engine,
+    all: bool,
+    filters: &Filters,
+    version: ApiVersion,
+) -> Result<Vec<ImageSummary>, ApiError> {
+    let records = e.image_list.records(&e.images)?;
+    list_from(e, &records, all, filters, version)
+}
+
+fn list_from(
+    e: &Engine,
+    records: &[ImageRecord],
     all: bool,
     filters: &Filters,
     version: ApiVersion,
@@ -124,9 +160,8 @@ pub fn list(
         Some(u) => Some(parse_until(u)?),
         None => None,
     };
-    let records = e.images.list()?;
     let parents: HashSet<Digest> = records.iter().filter_map(|r| r.parent.clone()).collect();
-    let mut out: Vec<&ImageRecord> = records
+    let out: Vec<&ImageRecord> = records
         .iter()
         .filter(|r| {
             if let Some(d) = dangling
@@ -165,7 +200,6 @@ pub fn list(
             true
         })
         .collect();
-    out.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
     let patterns = filters.get("reference");
     Ok(out
         .into_iter()
