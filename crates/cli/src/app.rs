@@ -53,6 +53,10 @@ pub const GROUPS: &[Group] = &[
         name: "system",
         about: "Manage wharf",
     },
+    Group {
+        name: "volume",
+        about: "Manage volumes",
+    },
 ];
 
 pub fn commands() -> Vec<Command> {
@@ -60,6 +64,8 @@ pub fn commands() -> Vec<Command> {
     v.extend(crate::commands::system::commands());
     v.extend(crate::commands::images::commands());
     v.extend(crate::commands::container::commands());
+    v.extend(crate::commands::volume::commands());
+    v.extend(crate::commands::events::commands());
     v
 }
 

@@ -61,7 +61,7 @@ pub fn render(format: &Format, columns: Columns, rows: &[Value]) -> Result<Strin
     match format {
         Format::Json => {
             for r in rows {
-                out.push_str(&serde_json::to_string(r).unwrap_or_default());
+                out.push_str(&go_json(&sorted_keys(r)));
                 out.push('\n');
             }
         }
@@ -108,6 +108,33 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         tw.write_str(&line);
     }
     tw.flush()
+}
+
+/// JSON as Go's `encoding/json` writes it: `<`, `>` and `&` escaped (they only occur
+/// inside strings).
+pub fn go_json(v: &Value) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_default()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// A row with its keys in Go's map order (sorted), as docker's `{{json .}}` of a formatter
+/// context prints it.
+fn sorted_keys(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), m[k].clone()))
+                    .collect(),
+            )
+        }
+        other => other.clone(),
+    }
 }
 
 /// Docker's `inspect --format`: executes the template on each object, one line each.

@@ -6,6 +6,7 @@ pub mod app;
 pub mod client;
 pub mod commands;
 pub mod context;
+pub mod copy;
 pub mod error;
 pub mod flags;
 pub mod format;

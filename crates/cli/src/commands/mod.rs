@@ -1,3 +1,5 @@
 pub mod container;
+pub mod events;
 pub mod images;
 pub mod system;
+pub mod volume;

@@ -10,6 +10,9 @@ mod logs;
 mod ops;
 mod run;
 
+pub use info::natural_less;
+pub use logs::api_timestamp;
+
 use crate::app::Command;
 use crate::client::{Client, Response};
 use crate::context::Ctx;
