@@ -424,7 +424,7 @@ fn diff_commit_cp_and_export() {
     let tar = e.wharf(&["cp", &format!("{n}:/newdir/renamed.txt"), "-"]);
     let tar = ok_bytes(&tar);
     assert!(
-        tar.windows(3).any(|w| w == b"in\n") && tar.len() % 512 == 0,
+        tar.windows(3).any(|w| w == b"in\n") && tar.len().is_multiple_of(512),
         "a tar stream"
     );
     let msg = fails(
