@@ -142,9 +142,11 @@ mod tests {
             enc(&json!("tab\tnl\n\u{1}\u{2028}")),
             r#""tab\tnl\n\u0001\u2028""#
         );
+        // Objects keep the order of the document (the workspace builds serde_json with
+        // `preserve_order`), which is dockerd's struct field order for API objects.
         assert_eq!(
             enc(&json!({"b": [1, 2.5, null], "a": true})),
-            r#"{"a":true,"b":[1,2.5,null]}"#
+            r#"{"b":[1,2.5,null],"a":true}"#
         );
         assert_eq!(enc(&json!(1e21)), "1e+21");
         assert_eq!(enc(&json!(1e20)), "100000000000000000000");

@@ -17,7 +17,7 @@ fn container() -> Value {
             "Env": ["PATH=/usr/bin:/bin", "FOO=bar"],
             "Cmd": ["sh", "-c", "echo <hi> & bye"],
             "Image": "alpine:3.20",
-            "Labels": {"com.example": "yes", "a": "1", "maintainer": "Ann <ann@example.com>"},
+            "Labels": {"a": "1", "com.example": "yes", "maintainer": "Ann <ann@example.com>"},
             "Entrypoint": null,
         },
         "HostConfig": {"Memory": 0, "NanoCpus": 1500000000, "ShmSize": 67108864},
@@ -79,7 +79,7 @@ fn inspect_formats() {
         ),
         (
             "{{json .State}}",
-            r#"{"ExitCode":0,"Health":null,"Pid":4242,"Running":true,"Status":"running"}"#,
+            r#"{"Status":"running","Running":true,"Pid":4242,"ExitCode":0,"Health":null}"#,
         ),
         ("{{json .Name}}", r#""/web""#),
         ("{{json .Missing}}", "null"),
@@ -227,10 +227,12 @@ fn list_formats_render_rows() {
         f.render(&json!({}), &rows).unwrap(),
         "alpine:3.20\nbusybox:latest\n"
     );
+    // `json` encodes the row as given; docker's rows are maps, so callers pass them with sorted
+    // keys (wharf's CLI does).
     let f = Format::parse("json").unwrap();
     assert_eq!(
         f.render(&json!({}), &rows[..1]).unwrap(),
-        "{\"ID\":\"a1b2c3\",\"Repository\":\"alpine\",\"Size\":\"7.8MB\",\"Tag\":\"3.20\"}\n"
+        "{\"Repository\":\"alpine\",\"Tag\":\"3.20\",\"ID\":\"a1b2c3\",\"Size\":\"7.8MB\"}\n"
     );
 }
 
