@@ -2,6 +2,7 @@
 //! names and presence exactly as dockerd writes them), API version bounds, the error body, and
 //! the progress message stream. Shared by the daemon and the CLI; no logic beyond encoding.
 
+pub mod build;
 pub mod config;
 pub mod container;
 pub mod event;

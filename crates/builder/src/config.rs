@@ -96,6 +96,15 @@ pub fn apply(
     let ins = ins
         .expand(lexer, &vars)
         .map_err(|e| ConfigError::Expand(e.to_string()))?;
+    apply_expanded(ins, config, state)
+}
+
+/// Applies a config instruction whose words are already expanded.
+pub fn apply_expanded(
+    ins: Instruction,
+    config: &mut ContainerConfig,
+    state: &mut DispatchState,
+) -> Result<(), ConfigError> {
     match ins {
         Instruction::Env(kvs) => {
             for kv in kvs {

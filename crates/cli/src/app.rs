@@ -50,6 +50,10 @@ pub const GROUPS: &[Group] = &[
         about: "Manage images",
     },
     Group {
+        name: "builder",
+        about: "Manage builds",
+    },
+    Group {
         name: "system",
         about: "Manage wharf",
     },
@@ -66,6 +70,7 @@ pub fn commands() -> Vec<Command> {
     v.extend(crate::commands::container::commands());
     v.extend(crate::commands::volume::commands());
     v.extend(crate::commands::events::commands());
+    v.extend(crate::commands::build::commands());
     v
 }
 

@@ -3,6 +3,8 @@
 //! the Engine API over its unix socket.
 
 pub mod app;
+pub mod buildctx;
+pub mod buildview;
 pub mod client;
 pub mod commands;
 pub mod context;

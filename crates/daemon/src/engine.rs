@@ -49,6 +49,7 @@ pub struct Engine {
     pub id: String,
     pub db: Arc<Db>,
     pub images: ImageStore,
+    pub builder: wharf_builder::Builder,
     pub host: HostInfo,
     pub started: Instant,
     pub image_list: ImageListCache,
@@ -120,6 +121,7 @@ impl Engine {
 
         let mut tables = IMAGE_TABLES.to_vec();
         tables.extend(DirSnapshotter::TABLES);
+        tables.extend(wharf_builder::TABLES);
         tables.push(JOURNAL);
         let db = Arc::new(Db::open(&root.join("metadata.db"), &tables)?);
 
@@ -147,11 +149,21 @@ impl Engine {
         std::fs::create_dir_all(root.join("tmp")).map_err(dr)?;
 
         let images = ImageStore::new(db.clone(), content, snapshots, Leases::new());
+        let builder = wharf_builder::Builder {
+            store: images.clone(),
+            cache: wharf_builder::cache::Cache::new(db.clone()),
+            work_root: root.join("tmp"),
+            cache_mounts: root.join("build-cache-mounts"),
+            helper: std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into()),
+            docker_version: crate::VERSION.to_string(),
+            puller: None,
+        };
         Ok(Engine {
             config,
             id: state.id,
             db,
             images,
+            builder,
             host: HostInfo::read(),
             started: Instant::now(),
             image_list: ImageListCache::default(),

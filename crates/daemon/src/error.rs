@@ -78,6 +78,19 @@ impl From<ImageError> for ApiError {
     }
 }
 
+impl From<wharf_builder::BuildError> for ApiError {
+    fn from(e: wharf_builder::BuildError) -> ApiError {
+        use wharf_builder::BuildError as B;
+        match e {
+            B::InvalidArgument(_) | B::Parse(_) | B::Context(_) | B::Step { .. } => {
+                ApiError::bad_request(e.to_string())
+            }
+            B::ImageNotFound(_) => ApiError::not_found(e.to_string()),
+            B::Cancelled | B::Internal(_) => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
 impl From<wharf_reference::ReferenceError> for ApiError {
     fn from(e: wharf_reference::ReferenceError) -> ApiError {
         ApiError::bad_request(e.to_string())

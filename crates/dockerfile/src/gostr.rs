@@ -22,7 +22,7 @@ pub(crate) fn trim_space(s: &str) -> &str {
 }
 
 /// Go's `strconv.Quote`: a double-quoted Go string literal.
-pub(crate) fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -55,7 +55,7 @@ pub(crate) fn quote(s: &str) -> String {
 }
 
 /// Go's `fmt.Sprintf("%q", []string{...})`: `["a" "b"]`.
-pub(crate) fn quote_list(items: &[String]) -> String {
+pub fn quote_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
     format!("[{}]", quoted.join(" "))
 }

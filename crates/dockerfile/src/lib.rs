@@ -37,6 +37,8 @@ pub mod instructions;
 pub mod parser;
 pub mod shell;
 
+/// Go's `strconv.Quote` and `%q` of a string slice, for messages and history in Docker's words.
+pub use gostr::{quote as go_quote, quote_list as go_quote_list};
 pub use instructions::{Command, Dockerfile, Instruction, InstructionError, ParseError, Stage};
 
 /// Parse a Dockerfile into stages of typed instructions.

@@ -7,6 +7,10 @@ fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let status = match argv.first().map(String::as_str) {
         Some("daemon") => daemon_cmd::run(&argv[1..]),
+        // Internal: the engine runs each RUN step of a build through this helper.
+        Some("build-step") if argv.len() == 2 => {
+            wharf_builder::step::main(std::path::Path::new(&argv[1]))
+        }
         _ => wharf_cli::run(&argv),
     };
     std::process::exit(status);

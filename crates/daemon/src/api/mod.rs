@@ -1,5 +1,6 @@
 //! The route table: every Engine API endpoint wharf serves.
 
+pub mod build;
 pub mod images;
 pub mod system;
 
@@ -17,6 +18,8 @@ pub fn routes() -> Router<Handler> {
     r.add(get.clone(), "/version", handler(system::version));
     r.add(get.clone(), "/info", handler(system::info));
     r.add(get.clone(), "/system/df", handler(system::disk_usage));
+    r.add(post.clone(), "/build", handler(build::build));
+    r.add(post.clone(), "/build/prune", handler(build::prune));
 
     // Literal image routes first: `{name:.*}` would swallow them.
     r.add(get.clone(), "/images/json", handler(images::list));

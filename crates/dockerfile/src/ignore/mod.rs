@@ -18,6 +18,8 @@
 mod path;
 mod pattern;
 
+pub use path::{clean, path_match};
+
 use pattern::Matcher;
 
 /// An ignore-file error, worded as Docker.

@@ -1,8 +1,8 @@
 //! Go `path/filepath` helpers on Unix: `Clean`, `Dir` and `Match`
-//! (the latter only to validate patterns, as patternmatcher does).
+//! (the latter also for `COPY` source wildcards).
 
 /// Go's `filepath.Clean` for `/`-separated paths.
-pub(crate) fn clean(path: &str) -> String {
+pub fn clean(path: &str) -> String {
     if path.is_empty() {
         return ".".into();
     }
@@ -35,6 +35,11 @@ pub(crate) fn dir(path: &str) -> String {
         Some(i) => clean(&path[..=i]),
         None => ".".into(),
     }
+}
+
+/// Go's `filepath.Match` for `COPY` wildcards: `None` for a malformed pattern.
+pub fn path_match(pattern: &str, name: &str) -> Option<bool> {
+    glob_match(pattern, name).ok()
 }
 
 /// Go's `filepath.Match`; `Err(())` is `ErrBadPattern`.

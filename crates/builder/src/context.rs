@@ -1,0 +1,440 @@
+//! The build context: the tar the client sent, read once. File data is spooled to an unlinked
+//! temporary file, every entry is indexed by its clean relative path, and the sha256 of each
+//! regular file is computed while the data arrives, so cache keys for COPY/ADD never re-read
+//! the context.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use wharf_archive::tar::{self, EntryKind, Timestamp};
+use wharf_digest::{Digest, Hasher};
+use wharf_dockerfile::ignore::{Patterns, clean};
+
+/// One file, directory or link of the context.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: EntryKind,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: Timestamp,
+    pub size: u64,
+    /// Symlink target (as written) or hard link target (clean context path).
+    pub link: String,
+    /// Where the data starts in the spool (regular files).
+    offset: u64,
+    /// sha256 of the data (regular files).
+    pub digest: Option<Digest>,
+    pub xattrs: BTreeMap<String, Vec<u8>>,
+}
+
+impl Entry {
+    fn dir(mode: u32) -> Entry {
+        Entry {
+            kind: EntryKind::Directory,
+            mode,
+            uid: 0,
+            gid: 0,
+            mtime: Timestamp::default(),
+            size: 0,
+            link: String::new(),
+            offset: 0,
+            digest: None,
+            xattrs: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.kind == EntryKind::Directory
+    }
+
+    /// The line hashed into cache keys for this entry at `rel`: everything a copy preserves
+    /// except times (as Docker's legacy builder, a `touch` does not invalidate the cache).
+    pub fn key_line(&self, rel: &str) -> String {
+        format!(
+            "{rel}\0{:?}\0{:o}\0{}:{}\0{}\0{}\0{}\n",
+            self.kind,
+            self.mode,
+            self.uid,
+            self.gid,
+            self.size,
+            self.link,
+            self.digest.as_ref().map(Digest::as_str).unwrap_or("")
+        )
+    }
+}
+
+/// A received build context.
+pub struct Context {
+    spool: File,
+    entries: BTreeMap<String, Entry>,
+}
+
+/// Clean relative form of a path inside the context (`./a//b/` → `a/b`, root → ``).
+pub fn rel_path(p: &str) -> String {
+    let c = clean(&format!("/{p}"));
+    c.trim_start_matches('/').to_string()
+}
+
+const MAX_LINKS: usize = 255;
+
+impl Context {
+    /// Reads a (possibly compressed) tar stream. `spool_dir` receives the unlinked data file.
+    pub fn from_tar(r: impl Read, spool_dir: &Path) -> io::Result<Context> {
+        let spool = tmpfile(spool_dir)?;
+        let mut out = BufWriter::with_capacity(1 << 20, spool.try_clone()?);
+        let dec = wharf_archive::Decompressor::new(r).map_err(io::Error::other)?;
+        let mut tar = tar::Reader::new(BufReader::with_capacity(1 << 20, dec));
+        let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+        let mut offset = 0u64;
+        let mut buf = vec![0u8; 1 << 18];
+        while let Some(mut e) = tar.next_entry().map_err(io::Error::other)? {
+            let h = e.header().clone();
+            let rel = rel_path(&String::from_utf8_lossy(&h.path));
+            if rel.is_empty() {
+                if h.kind == EntryKind::Directory {
+                    entries.insert(String::new(), entry_of(&h, 0, None));
+                }
+                continue;
+            }
+            let mut entry = entry_of(&h, offset, None);
+            match h.kind {
+                EntryKind::Regular => {
+                    let mut hasher = Hasher::new();
+                    loop {
+                        let n = e.read(&mut buf)?;
+                        if n == 0 {
+                            break;
+                        }
+                        hasher.update(&buf[..n]);
+                        out.write_all(&buf[..n])?;
+                    }
+                    entry.size = hasher.len();
+                    offset += entry.size;
+                    entry.digest = Some(hasher.finish());
+                }
+                EntryKind::HardLink => {
+                    let target = rel_path(&String::from_utf8_lossy(&h.link_name));
+                    match entries.get(&target) {
+                        Some(t) if t.kind == EntryKind::Regular => {
+                            let mut copy = t.clone();
+                            copy.mode = entry.mode;
+                            copy.uid = entry.uid;
+                            copy.gid = entry.gid;
+                            copy.mtime = entry.mtime;
+                            entry = copy;
+                        }
+                        _ => entry.link = target,
+                    }
+                }
+                EntryKind::Symlink => {
+                    entry.link = String::from_utf8_lossy(&h.link_name).into_owned();
+                }
+                _ => {}
+            }
+            add_parents(&mut entries, &rel);
+            entries.insert(rel, entry);
+        }
+        out.flush()?;
+        drop(out);
+        entries
+            .entry(String::new())
+            .or_insert_with(|| Entry::dir(0o755));
+        Ok(Context { spool, entries })
+    }
+
+    /// An empty context (a Dockerfile sent alone).
+    pub fn empty(spool_dir: &Path) -> io::Result<Context> {
+        let mut entries = BTreeMap::new();
+        entries.insert(String::new(), Entry::dir(0o755));
+        Ok(Context {
+            spool: tmpfile(spool_dir)?,
+            entries,
+        })
+    }
+
+    /// Adds a regular file (a Dockerfile sent outside the context, a downloaded file).
+    pub fn add_file(
+        &mut self,
+        rel: &str,
+        data: &[u8],
+        mode: u32,
+        mtime: Timestamp,
+    ) -> io::Result<()> {
+        let offset = self.spool.metadata()?.len();
+        self.spool.write_all_at(data, offset)?;
+        let rel = rel_path(rel);
+        let mut e = Entry::dir(mode);
+        e.kind = EntryKind::Regular;
+        e.size = data.len() as u64;
+        e.offset = offset;
+        e.mtime = mtime;
+        e.digest = Some(Digest::sha256_of(data));
+        add_parents(&mut self.entries, &rel);
+        self.entries.insert(rel, e);
+        Ok(())
+    }
+
+    pub fn get(&self, rel: &str) -> Option<&Entry> {
+        self.entries.get(rel)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.len() <= 1
+    }
+
+    /// Removes a path and, for a directory, everything below it.
+    pub fn remove(&mut self, rel: &str) {
+        let rel = rel_path(rel);
+        if rel.is_empty() {
+            return;
+        }
+        self.entries.remove(&rel);
+        let prefix = format!("{rel}/");
+        let below: Vec<String> = self.under(&rel).map(|(k, _)| k.to_string()).collect();
+        for k in below {
+            debug_assert!(k.starts_with(&prefix));
+            self.entries.remove(&k);
+        }
+    }
+
+    /// Drops every entry the ignore patterns exclude.
+    pub fn apply_ignore(&mut self, patterns: &Patterns) {
+        let drop: Vec<String> = self
+            .entries
+            .keys()
+            .filter(|k| !k.is_empty() && patterns.matches(k).unwrap_or(false))
+            .cloned()
+            .collect();
+        for k in drop {
+            self.entries.remove(&k);
+        }
+    }
+
+    /// Entries strictly below directory `rel` (all depths), in path order.
+    pub fn under<'a>(&'a self, rel: &str) -> impl Iterator<Item = (&'a str, &'a Entry)> + 'a {
+        let (start, end) = if rel.is_empty() {
+            (String::new(), None)
+        } else {
+            (format!("{rel}/"), Some(format!("{rel}0")))
+        };
+        let skip_root = rel.is_empty();
+        self.entries
+            .range(start..)
+            .take_while(move |(k, _)| end.as_ref().is_none_or(|e| k.as_str() < e.as_str()))
+            .filter(move |(k, _)| !(skip_root && k.is_empty()))
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Every path, in order (for wildcard matching).
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.entries
+            .keys()
+            .filter(|k| !k.is_empty())
+            .map(String::as_str)
+    }
+
+    /// Resolves `rel` following symlinks inside the context (an absolute target is taken from
+    /// the context root, `..` stops at the root), as Docker's `FollowSymlinkInScope`. Returns
+    /// the clean path, whether or not it exists.
+    pub fn resolve(&self, rel: &str) -> String {
+        let mut budget = MAX_LINKS;
+        self.resolve_in(&rel_path(rel), &mut budget)
+    }
+
+    fn resolve_in(&self, rel: &str, budget: &mut usize) -> String {
+        let mut done: Vec<String> = Vec::new();
+        let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
+        for (i, part) in parts.iter().enumerate() {
+            match *part {
+                "." => continue,
+                ".." => {
+                    done.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            done.push(part.to_string());
+            let cur = done.join("/");
+            if let Some(e) = self.entries.get(&cur)
+                && e.kind == EntryKind::Symlink
+            {
+                if *budget == 0 {
+                    return cur;
+                }
+                *budget -= 1;
+                done.pop();
+                let base = if e.link.starts_with('/') {
+                    String::new()
+                } else {
+                    done.join("/")
+                };
+                let rest = parts[i + 1..].join("/");
+                let joined = format!("{base}/{}/{rest}", e.link);
+                return self.resolve_in(&rel_path(&joined), budget);
+            }
+        }
+        done.join("/")
+    }
+
+    /// The data of a regular file entry.
+    pub fn reader<'a>(&'a self, e: &Entry) -> impl Read + 'a {
+        SpoolReader {
+            file: &self.spool,
+            pos: e.offset,
+            end: e.offset + e.size,
+        }
+    }
+
+    /// Reads a whole regular file.
+    pub fn read(&self, rel: &str) -> Option<Vec<u8>> {
+        let e = self.entries.get(&self.resolve(rel))?;
+        if e.kind != EntryKind::Regular {
+            return None;
+        }
+        let mut v = Vec::with_capacity(e.size as usize);
+        self.reader(e).read_to_end(&mut v).ok()?;
+        Some(v)
+    }
+}
+
+fn entry_of(h: &tar::Header, offset: u64, digest: Option<Digest>) -> Entry {
+    Entry {
+        kind: h.kind,
+        mode: h.mode & 0o7777,
+        uid: h.uid as u32,
+        gid: h.gid as u32,
+        mtime: h.mtime,
+        size: 0,
+        link: String::new(),
+        offset,
+        digest,
+        xattrs: h.xattrs.clone(),
+    }
+}
+
+fn add_parents(entries: &mut BTreeMap<String, Entry>, rel: &str) {
+    let mut cur = rel;
+    while let Some(i) = cur.rfind('/') {
+        cur = &cur[..i];
+        if entries.contains_key(cur) {
+            break;
+        }
+        entries.insert(cur.to_string(), Entry::dir(0o755));
+    }
+}
+
+/// An unlinked temporary file in `dir`.
+pub fn tmpfile(dir: &Path) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    std::fs::create_dir_all(dir)?;
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    Ok(File::from(fd))
+}
+
+struct SpoolReader<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for SpoolReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.end - self.pos;
+        if left == 0 {
+            return Ok(0);
+        }
+        let n = (buf.len() as u64).min(left) as usize;
+        let got = self.file.read_at(&mut buf[..n], self.pos)?;
+        if got == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.pos += got as u64;
+        Ok(got)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wharf_archive::tar::{Header, Writer};
+
+    fn tar(entries: &[(&str, EntryKind, &str)]) -> Vec<u8> {
+        let mut w = Writer::new(Vec::new());
+        for (path, kind, data) in entries {
+            let mut h = Header::new(*kind, path.as_bytes().to_vec());
+            h.mode = if *kind == EntryKind::Directory {
+                0o755
+            } else {
+                0o644
+            };
+            match kind {
+                EntryKind::Symlink | EntryKind::HardLink => h.link_name = data.as_bytes().to_vec(),
+                EntryKind::Regular => h.size = data.len() as u64,
+                _ => {}
+            }
+            w.append(&h, data.as_bytes()).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    fn ctx(entries: &[(&str, EntryKind, &str)]) -> Context {
+        Context::from_tar(&tar(entries)[..], &std::env::temp_dir()).unwrap()
+    }
+
+    #[test]
+    fn indexes_files_with_digests_and_implicit_parents() {
+        let c = ctx(&[
+            ("./Dockerfile", EntryKind::Regular, "FROM x\n"),
+            ("src/a/b.txt", EntryKind::Regular, "hello"),
+        ]);
+        assert_eq!(c.read("Dockerfile").unwrap(), b"FROM x\n");
+        assert!(c.get("src").unwrap().is_dir());
+        assert!(c.get("src/a").unwrap().is_dir());
+        let e = c.get("src/a/b.txt").unwrap();
+        assert_eq!(e.digest.as_ref().unwrap(), &Digest::sha256_of(b"hello"));
+        let under: Vec<&str> = c.under("src").map(|(k, _)| k).collect();
+        assert_eq!(under, vec!["src/a", "src/a/b.txt"]);
+    }
+
+    #[test]
+    fn symlinks_resolve_inside_the_context() {
+        let c = ctx(&[
+            ("data/x", EntryKind::Regular, "x"),
+            ("link", EntryKind::Symlink, "data"),
+            ("abs", EntryKind::Symlink, "/data/x"),
+            ("up", EntryKind::Symlink, "../../../data"),
+        ]);
+        assert_eq!(c.resolve("link/x"), "data/x");
+        assert_eq!(c.resolve("abs"), "data/x");
+        assert_eq!(c.resolve("up/x"), "data/x");
+        assert_eq!(c.read("link/x").unwrap(), b"x");
+    }
+
+    #[test]
+    fn hard_links_share_data_and_ignore_patterns_drop_entries() {
+        let mut c = ctx(&[
+            ("a", EntryKind::Regular, "data"),
+            ("b", EntryKind::HardLink, "a"),
+            ("skip/me", EntryKind::Regular, "1"),
+            ("keep.txt", EntryKind::Regular, "2"),
+        ]);
+        assert_eq!(c.read("b").unwrap(), b"data");
+        c.apply_ignore(&Patterns::new(&["skip", "*.txt", "!keep.txt"]).unwrap());
+        assert!(c.get("skip").is_none() && c.get("skip/me").is_none());
+        assert!(c.get("keep.txt").is_some());
+        c.remove("a");
+        assert!(c.get("a").is_none());
+    }
+}

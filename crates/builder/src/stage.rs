@@ -1,0 +1,894 @@
+//! One build stage: FROM, ONBUILD triggers of the base, then each instruction as a step, with
+//! the legacy builder's progress lines ("Step 3/9 : …", " ---> Using cache", " ---> Running in
+//! …", " ---> 1a2b3c4d5e6f") and one image per step.
+
+use std::collections::BTreeMap;
+
+use wharf_api::ContainerConfig;
+use wharf_digest::Digest;
+use wharf_dockerfile::Command;
+use wharf_dockerfile::instructions::{
+    AddInstruction, ArgDef, CommandLine, CopyInstruction, FromRef, Instruction, RunInstruction,
+    Security, parse_onbuild_trigger,
+};
+use wharf_dockerfile::shell::Lexer;
+use wharf_image::ImageStore;
+
+use crate::args::{Platform, StageArgs};
+use crate::cache::Inputs;
+use crate::commit::{Committer, ImageState, StepMeta};
+use crate::config::{self, DispatchState};
+use crate::copy::{self, Item, SourceTree};
+use crate::error::{BuildError, StepError};
+use crate::exec::Shared;
+use crate::fsview::LayerView;
+use crate::output::StageOut;
+use crate::run::{Network, RunSpec, Runner, StepRoot};
+use crate::{fetch, gofmt, mounts, users};
+
+const DEFAULT_SHELL: [&str; 2] = ["/bin/sh", "-c"];
+const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+pub(crate) struct StageRun<'a> {
+    sh: &'a Shared<'a>,
+    index: usize,
+    out: StageOut,
+    step: usize,
+    total: usize,
+    image: ImageState,
+    cfg: ContainerConfig,
+    dstate: DispatchState,
+    maintainer: String,
+    args: StageArgs,
+    lexer: Lexer,
+}
+
+/// Twelve characters of an ID, as the legacy builder shows them.
+pub(crate) fn short(id: &str) -> String {
+    id.strip_prefix("sha256:")
+        .unwrap_or(id)
+        .chars()
+        .take(12)
+        .collect()
+}
+
+fn shell_of(cfg: &ContainerConfig) -> Vec<String> {
+    match &cfg.shell {
+        Some(s) if !s.is_empty() => s.clone(),
+        _ => DEFAULT_SHELL.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// The layer directories of an image, top first.
+pub(crate) fn image_view(store: &ImageStore, img: &ImageState) -> Result<LayerView, StepError> {
+    let Some(top) = img.chain() else {
+        return Ok(LayerView::new(Vec::new()));
+    };
+    let snaps = store.snapshots();
+    let mut dirs = vec![snaps.upper_dir(top.as_str())?];
+    if snaps.layer_format() == wharf_store::snapshot::LayerFormat::OverlayDiff {
+        dirs.extend(snaps.parent_dirs(top.as_str())?);
+    }
+    Ok(LayerView::new(dirs))
+}
+
+/// Single quotes for the Dockerfile lexer, so a value is taken literally.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+impl<'a> StageRun<'a> {
+    pub(crate) fn new(
+        sh: &'a Shared<'a>,
+        index: usize,
+        out: StageOut,
+        step: usize,
+        total: usize,
+    ) -> Self {
+        StageRun {
+            sh,
+            index,
+            out,
+            step,
+            total,
+            image: ImageState::scratch(&sh.platform),
+            cfg: ContainerConfig::default(),
+            dstate: DispatchState::default(),
+            maintainer: String::new(),
+            args: StageArgs::default(),
+            lexer: Lexer::new(sh.df.escape_token),
+        }
+    }
+
+    fn fail(&self, line: usize, e: StepError) -> BuildError {
+        match e {
+            StepError::Cancelled => BuildError::Cancelled,
+            StepError::NonZero { code, .. } => BuildError::Step {
+                file: self.sh.file.to_string(),
+                line,
+                message: e.to_string(),
+                code,
+            },
+            e => BuildError::Step {
+                file: self.sh.file.to_string(),
+                line,
+                message: e.to_string(),
+                code: 0,
+            },
+        }
+    }
+
+    fn print_step(&mut self, text: &str) {
+        self.out
+            .text(format!("Step {}/{} : {text}\n", self.step, self.total));
+        self.step += 1;
+    }
+
+    fn print_id(&self) {
+        self.out
+            .text(format!(" ---> {}\n", short(&self.image.id_string())));
+    }
+
+    /// Runs the stage; returns its final image.
+    pub(crate) fn run(mut self) -> Result<ImageState, BuildError> {
+        let stage = &self.sh.df.stages[self.index];
+        self.print_step(&stage.source);
+        let line = stage.location.start_line;
+        self.from().map_err(|e| self.fail(line, e))?;
+        let mut commands: Vec<Command> = stage.instructions.clone();
+        if self.index == self.sh.target {
+            for (k, v) in &self.sh.req.labels {
+                commands.push(label_command(k, v, &commands, stage.location.end_line));
+            }
+        }
+        let triggers = std::mem::take(&mut self.cfg.on_build);
+        if !triggers.is_empty() {
+            self.out.text(format!(
+                "# Executing {} build trigger{}\n",
+                triggers.len(),
+                if triggers.len() > 1 { "s" } else { "" }
+            ));
+            for t in &triggers {
+                let cmd = parse_onbuild_trigger(t)
+                    .map_err(|e| self.fail(line, StepError::msg(e.to_string())))?;
+                self.dispatch(&cmd).map_err(|e| self.fail(line, e))?;
+            }
+        }
+        self.print_id();
+        for cmd in &commands {
+            if self.sh.cancelled() {
+                return Err(BuildError::Cancelled);
+            }
+            self.print_step(&cmd.source);
+            self.dispatch(cmd)
+                .map_err(|e| self.fail(cmd.location.start_line, e))?;
+            self.print_id();
+        }
+        if let Some(id) = &self.image.id {
+            self.out.aux_id(id.as_str());
+        }
+        self.sh.mark_consumed(self.args.names());
+        Ok(self.image)
+    }
+
+    // ---- FROM ----
+
+    fn from(&mut self) -> Result<(), StepError> {
+        let stage = &self.sh.df.stages[self.index];
+        let scope = self.sh.globals.meta_scope();
+        let name = self
+            .lexer
+            .process_word(&stage.base, &scope)
+            .map_err(|e| StepError::msg(e.to_string()))?;
+        if name.is_empty() {
+            return Err(StepError::msg(format!(
+                "base name ({}) should not be blank",
+                stage.base
+            )));
+        }
+        let platform =
+            match &stage.platform {
+                Some(p) => {
+                    let v = self
+                        .lexer
+                        .process_word(p, &scope)
+                        .map_err(|e| StepError::msg(e.to_string()))?;
+                    Some(Platform::parse(&v).map_err(|e| {
+                        StepError::msg(format!("failed to parse platform {v}: {e}"))
+                    })?)
+                }
+                None => None,
+            };
+        let earlier = self.sh.df.stages[..self.index]
+            .iter()
+            .rposition(|s| s.name.as_deref() == Some(name.as_str()));
+        self.image = if name == "scratch" {
+            ImageState::scratch(platform.as_ref().unwrap_or(&self.sh.platform))
+        } else if let Some(i) = earlier {
+            self.sh.wait_stage(i).ok_or(StepError::Cancelled)?
+        } else {
+            self.sh.resolve_image(&name, platform.as_ref(), &self.out)?
+        };
+        self.cfg = self.image.run_config();
+        if !self.cfg.env.iter().any(|e| e.starts_with("PATH=")) {
+            self.cfg.env.push(DEFAULT_PATH.to_string());
+        }
+        self.cfg.open_stdin = false;
+        self.cfg.stdin_once = false;
+        self.cfg.image = self.image.id_string();
+        Ok(())
+    }
+
+    // ---- dispatch ----
+
+    /// The environment words expand in: ENV, then in-scope ARGs ENV does not define.
+    fn scope(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        for (k, v) in self.args.visible(self.sh.globals, &self.cfg.env) {
+            m.insert(k, v);
+        }
+        for e in &self.cfg.env {
+            let (k, v) = e.split_once('=').unwrap_or((e, ""));
+            m.insert(k.to_string(), v.to_string());
+        }
+        m
+    }
+
+    fn dispatch(&mut self, cmd: &Command) -> Result<(), StepError> {
+        match &cmd.instruction {
+            Instruction::Arg(defs) => self.arg(defs),
+            Instruction::Maintainer(m) => {
+                self.maintainer = m.clone();
+                let cfg = self.cfg.clone();
+                self.config_step(&format!("MAINTAINER {m}"), cfg)
+            }
+            Instruction::Run(r) => self.run_step(r),
+            Instruction::Copy(c) => self.copy_step(c),
+            Instruction::Add(a) => self.add_step(a),
+            Instruction::Workdir(_) => self.workdir_step(&cmd.instruction),
+            other => {
+                let scope = self.scope();
+                let ex = other
+                    .expand(&self.lexer, &scope)
+                    .map_err(|e| StepError::msg(e.to_string()))?;
+                if let Instruction::Healthcheck(_) = &ex
+                    && let Some(old) = self.cfg.healthcheck.as_ref().and_then(|h| h.test.clone())
+                    && old.first().is_some_and(|t| t != "NONE")
+                {
+                    self.out.text(format!(
+                        "Note: overriding previous HEALTHCHECK: [{}]\n",
+                        old.join(" ")
+                    ));
+                }
+                let mut cfg = self.cfg.clone();
+                config::apply_expanded(ex.clone(), &mut cfg, &mut self.dstate)
+                    .map_err(|e| StepError::msg(e.to_string()))?;
+                let comment = gofmt::comment(&ex, &cfg);
+                self.config_step(&comment, cfg)
+            }
+        }
+    }
+
+    fn arg(&mut self, defs: &[ArgDef]) -> Result<(), StepError> {
+        let mut parts = Vec::new();
+        for d in defs {
+            let scope = self.scope();
+            let value = match &d.value {
+                Some(v) => Some(
+                    self.lexer
+                        .process_word(v, &scope)
+                        .map_err(|e| StepError::msg(e.to_string()))?,
+                ),
+                None => None,
+            };
+            parts.push(match &value {
+                Some(v) => format!("{}={v}", d.key),
+                None => d.key.clone(),
+            });
+            self.args.declare(self.sh.globals, &d.key, value);
+        }
+        let cfg = self.cfg.clone();
+        self.config_step(&format!("ARG {}", parts.join(" ")), cfg)
+    }
+
+    fn container_id(key: &str) -> String {
+        Digest::sha256_of(format!("container {key}").as_bytes())
+            .hex()
+            .to_string()
+    }
+
+    fn committer(&self) -> Committer<'_> {
+        Committer {
+            store: &self.sh.b.store,
+            epoch: self.sh.epoch,
+            docker_version: &self.sh.b.docker_version,
+        }
+    }
+
+    /// Looks a step up in the cache; on a hit the stage moves to the cached image.
+    fn probe(&mut self, inputs: &Inputs) -> Result<Option<String>, StepError> {
+        let key = inputs.key();
+        if self.sh.req.no_cache {
+            if self.sh.req.explain {
+                self.out
+                    .text(" ---> Cache miss: cache disabled (--no-cache)\n");
+            }
+            return Ok(Some(key));
+        }
+        if let Some(rec) = self.sh.b.cache.get(&key)
+            && let Some(img) = self.sh.b.store.get(&rec.image)?
+        {
+            self.image = ImageState::from_record(&self.sh.b.store, img)?;
+            self.sh.hit(key);
+            self.out.text(" ---> Using cache\n");
+            return Ok(None);
+        }
+        if self.sh.req.explain {
+            self.out.text(format!(
+                " ---> Cache miss: {}\n",
+                self.sh.b.cache.explain(inputs)
+            ));
+        }
+        Ok(Some(key))
+    }
+
+    fn record(&self, key: &str, inputs: &Inputs, size: u64) -> Result<(), StepError> {
+        if let Some(id) = &self.image.id {
+            self.sh.b.cache.put(key, id, inputs, size)?;
+        }
+        Ok(())
+    }
+
+    fn after_step(&mut self) {
+        self.cfg = self.image.run_config();
+        self.cfg.image = self.image.id_string();
+    }
+
+    /// A step that only changes the config (ENV, LABEL, CMD, ...).
+    fn config_step(&mut self, comment: &str, new_cfg: ContainerConfig) -> Result<(), StepError> {
+        let mut ccfg = new_cfg.clone();
+        let mut cmd = shell_of(&self.cfg);
+        cmd.push("#(nop) ".into());
+        cmd.push(comment.to_string());
+        ccfg.cmd = Some(cmd);
+        let inputs = Inputs {
+            parent: self.image.id_string(),
+            instruction: ccfg.cmd.as_ref().map(|c| c.join(" ")).unwrap_or_default(),
+            args: Vec::new(),
+            sources: Vec::new(),
+        };
+        let Some(key) = self.probe(&inputs)? else {
+            self.after_step();
+            return Ok(());
+        };
+        let cid = Self::container_id(&key);
+        self.out.text(format!(" ---> Running in {}\n", short(&cid)));
+        let image = self.committer().commit(
+            &self.image,
+            None,
+            StepMeta {
+                config: &new_cfg,
+                container_config: &ccfg,
+                author: &self.maintainer,
+                container: &cid,
+            },
+        )?;
+        self.image = image;
+        self.record(&key, &inputs, 0)?;
+        self.out
+            .text(format!("Removing intermediate container {}\n", short(&cid)));
+        self.after_step();
+        Ok(())
+    }
+
+    /// Prepares an active snapshot on the current image for a step that writes files.
+    fn prepare(&self, cid: &str) -> Result<(String, LayerView, StepRoot), StepError> {
+        let snaps = self.sh.b.store.snapshots();
+        let key = format!("build-{}-{}", short(cid), wharf_image::store::random_hex());
+        snaps.prepare(&key, self.image.chain().map(|c| c.as_str()), true)?;
+        let upper = snaps.upper_dir(&key)?;
+        let full_tree = snaps.layer_format() == wharf_store::snapshot::LayerFormat::FullTree;
+        let lowers = if full_tree {
+            Vec::new()
+        } else {
+            snaps.parent_dirs(&key)?
+        };
+        let mut dirs = vec![upper.clone()];
+        dirs.extend(lowers.iter().cloned());
+        let work = upper
+            .parent()
+            .map(|p| p.join("work"))
+            .unwrap_or_else(|| upper.join("../work"));
+        Ok((
+            key,
+            LayerView::new(dirs),
+            StepRoot {
+                upper,
+                work,
+                lowers,
+                full_tree,
+            },
+        ))
+    }
+
+    /// Writes the layer of snapshot `key` and records the step's image.
+    fn commit_layer(
+        &mut self,
+        key: &str,
+        cache_key: &str,
+        inputs: &Inputs,
+        ccfg: &ContainerConfig,
+        cid: &str,
+    ) -> Result<(), StepError> {
+        let mut lease = self.sh.b.store.lease();
+        let committer = self.committer();
+        let layer = match committer.write_layer(&self.image, key, &mut lease) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = self.sh.b.store.snapshots().remove(key);
+                return Err(e);
+            }
+        };
+        let size = layer.as_ref().map(|l| l.record.size).unwrap_or(0);
+        let cfg = self.cfg.clone();
+        let image = committer.commit(
+            &self.image,
+            layer,
+            StepMeta {
+                config: &cfg,
+                container_config: ccfg,
+                author: &self.maintainer,
+                container: cid,
+            },
+        )?;
+        drop(lease);
+        self.image = image;
+        self.record(cache_key, inputs, size)
+    }
+
+    // ---- WORKDIR ----
+
+    fn workdir_step(&mut self, ins: &Instruction) -> Result<(), StepError> {
+        let scope = self.scope();
+        let ex = ins
+            .expand(&self.lexer, &scope)
+            .map_err(|e| StepError::msg(e.to_string()))?;
+        config::apply_expanded(ex, &mut self.cfg, &mut self.dstate)
+            .map_err(|e| StepError::msg(e.to_string()))?;
+        let dir = self.cfg.working_dir.clone();
+        let mut ccfg = self.cfg.clone();
+        let mut cmd = shell_of(&self.cfg);
+        cmd.push(format!("#(nop) WORKDIR {dir}"));
+        ccfg.cmd = Some(cmd);
+        let inputs = Inputs {
+            parent: self.image.id_string(),
+            instruction: ccfg.cmd.as_ref().map(|c| c.join(" ")).unwrap_or_default(),
+            ..Default::default()
+        };
+        let Some(key) = self.probe(&inputs)? else {
+            self.after_step();
+            return Ok(());
+        };
+        let cid = Self::container_id(&key);
+        self.out.text(format!(" ---> Running in {}\n", short(&cid)));
+        let (snap, view, _) = self.prepare(&cid)?;
+        let rel = view.resolve(&dir, true);
+        if let Err(e) = view.ensure_dir(&rel, 0o755, (0, 0)) {
+            let _ = self.sh.b.store.snapshots().remove(&snap);
+            return Err(e.into());
+        }
+        self.commit_layer(&snap, &key, &inputs, &ccfg, &cid)?;
+        self.out
+            .text(format!("Removing intermediate container {}\n", short(&cid)));
+        self.after_step();
+        Ok(())
+    }
+
+    // ---- RUN ----
+
+    fn command_args(&self, cmd: &CommandLine) -> (Vec<String>, Vec<(String, Vec<u8>)>) {
+        let args = cmd.args.clone().unwrap_or_default();
+        if !cmd.prepend_shell {
+            return (args, Vec::new());
+        }
+        let line = args.join(" ");
+        let mut shell = shell_of(&self.cfg);
+        if cmd.files.is_empty() {
+            shell.push(line);
+            return (shell, Vec::new());
+        }
+        // `RUN <<EOF` alone: the heredoc is the script; with a shebang it runs as a file.
+        let only_heredoc =
+            line.trim().starts_with("<<") && !line.trim().contains(' ') && cmd.files.len() == 1;
+        if only_heredoc {
+            let f = &cmd.files[0];
+            let body = if f.chomp {
+                wharf_dockerfile::parser::chomp_heredoc_content(&f.data)
+            } else {
+                f.data.clone()
+            };
+            if body.starts_with("#!") {
+                let path = format!("/dev/pipes/{}", f.name);
+                return (vec![path.clone()], vec![(path, body.into_bytes())]);
+            }
+            shell.push(body);
+            return (shell, Vec::new());
+        }
+        let mut script = line;
+        for f in &cmd.files {
+            script.push('\n');
+            script.push_str(&f.data);
+            script.push_str(&f.name);
+        }
+        shell.push(script);
+        (shell, Vec::new())
+    }
+
+    fn run_step(&mut self, r: &RunInstruction) -> Result<(), StepError> {
+        if !r.devices.is_empty() {
+            return Err(StepError::msg(
+                "device feature is only supported in Dockerfile frontend 1.14.0-labs or later",
+            ));
+        }
+        if r.security == Security::Insecure {
+            return Err(StepError::msg(
+                "--security=insecure is not allowed: the security.insecure entitlement is not granted",
+            ));
+        }
+        let (args, files) = self.command_args(&r.cmd);
+        let recorded = self.args.recorded(self.sh.globals, &self.cfg.env);
+        let mut save = Vec::new();
+        if !recorded.is_empty() {
+            save.push(format!("|{}", recorded.len()));
+            save.extend(recorded.iter().cloned());
+        }
+        save.extend(args.iter().cloned());
+        let mut ccfg = self.cfg.clone();
+        ccfg.cmd = Some(save);
+        if !args.is_empty() {
+            ccfg.entrypoint = None;
+        }
+        let scope = self.scope();
+        let parsed = r
+            .mounts(&self.lexer, &scope)
+            .map_err(|e| StepError::msg(e.to_string()))?;
+        let network = match r.network {
+            wharf_dockerfile::instructions::NetworkMode::None => Network::None,
+            wharf_dockerfile::instructions::NetworkMode::Host => Network::Host,
+            wharf_dockerfile::instructions::NetworkMode::Default => self.sh.network,
+        };
+        let prepared_inputs = mounts::inputs(self.sh, self.index, &parsed)?;
+        let inputs = Inputs {
+            parent: self.image.id_string(),
+            instruction: format!(
+                "{}\n{}\nnetwork={network:?}",
+                ccfg.cmd.as_ref().map(|c| c.join(" ")).unwrap_or_default(),
+                prepared_inputs.describe
+            ),
+            args: recorded,
+            sources: prepared_inputs.sources,
+        };
+        let Some(key) = self.probe(&inputs)? else {
+            self.after_step();
+            return Ok(());
+        };
+        let cid = Self::container_id(&key);
+        self.out.text(format!(" ---> Running in {}\n", short(&cid)));
+        let (snap, view, root) = self.prepare(&cid)?;
+        let result = (|| {
+            let user = users::run_user(&view, &self.cfg.user).map_err(StepError::Msg)?;
+            let mut env = self.cfg.env.clone();
+            for (k, v) in self.args.visible(self.sh.globals, &self.cfg.env) {
+                env.push(format!("{k}={v}"));
+            }
+            let work = self.sh.work.join(format!("mnt-{}", short(&cid)));
+            let m = mounts::prepare(self.sh, &parsed, &work, &user, &files)?;
+            env.extend(m.env.iter().cloned());
+            let spec = RunSpec {
+                id: cid.clone(),
+                args: args.clone(),
+                env,
+                user,
+                cwd: self.cfg.working_dir.clone(),
+                network,
+                mounts: m.mounts.clone(),
+                stubs: m.stubs.clone(),
+            };
+            let runner = Runner {
+                helper: &self.sh.b.helper,
+                work: &self.sh.work,
+            };
+            let r = runner.run(&root, &view, &spec, &self.out);
+            drop(m);
+            let _ = std::fs::remove_dir_all(&work);
+            r
+        })();
+        if let Err(e) = result {
+            let _ = self.sh.b.store.snapshots().remove(&snap);
+            return Err(e);
+        }
+        self.commit_layer(&snap, &key, &inputs, &ccfg, &cid)?;
+        self.out
+            .text(format!("Removing intermediate container {}\n", short(&cid)));
+        self.after_step();
+        Ok(())
+    }
+
+    // ---- COPY / ADD ----
+
+    fn source_tree(&self, from: &str) -> Result<(SourceTree<'a>, String), StepError> {
+        if from.is_empty() {
+            return Ok((SourceTree::Context(self.sh.ctx), String::new()));
+        }
+        let img = match self
+            .sh
+            .df
+            .resolve_from(from)
+            .map_err(|e| StepError::msg(e.to_string()))?
+        {
+            FromRef::Stage(i) => {
+                if i >= self.index {
+                    let cur = self.sh.df.stages[self.index]
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| self.index.to_string());
+                    return Err(StepError::msg(format!(
+                        "invalid from flag value {from}: cannot copy from stage \"{from}\", it needs to be defined before current stage \"{cur}\""
+                    )));
+                }
+                self.sh.wait_stage(i).ok_or(StepError::Cancelled)?
+            }
+            FromRef::Image(name) => self
+                .sh
+                .resolve_image(&name, None, &self.out)
+                .map_err(|e| StepError::msg(format!("invalid from flag value {from}: {e}")))?,
+        };
+        let view = image_view(&self.sh.b.store, &img)?;
+        let id = img.id_string();
+        Ok((
+            SourceTree::Image {
+                view,
+                id: id.clone(),
+            },
+            id,
+        ))
+    }
+
+    fn chmod(spec: &str) -> Result<Option<u32>, StepError> {
+        if spec.is_empty() {
+            return Ok(None);
+        }
+        u32::from_str_radix(spec, 8)
+            .ok()
+            .filter(|m| *m <= 0o7777)
+            .map(Some)
+            .ok_or_else(|| StepError::msg(format!("invalid chmod parameter: {spec}")))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn copy_like(
+        &mut self,
+        cmd_name: &str,
+        tree: SourceTree<'_>,
+        from_id: &str,
+        files: &wharf_dockerfile::instructions::SourcesAndDest,
+        sources: &[String],
+        data: Vec<Item>,
+        chown: &str,
+        chmod: &str,
+        link: bool,
+        parents: bool,
+        exclude: &[String],
+        unpack: bool,
+    ) -> Result<(), StepError> {
+        let chmod_bits = Self::chmod(chmod)?;
+        let dest = copy::normalize_dest(&self.cfg.working_dir, &files.dest);
+        let plan = copy::plan(cmd_name, &tree, sources, data, &dest, exclude)?;
+        let chown_comment = if chown.is_empty() {
+            String::new()
+        } else {
+            format!("--chown={chown} ")
+        };
+        let comment = format!(
+            "{cmd_name} {chown_comment}{} in {} ",
+            plan.label, files.dest
+        );
+        let mut ccfg = self.cfg.clone();
+        let mut cmd = shell_of(&self.cfg);
+        cmd.push(format!("#(nop) {comment}"));
+        ccfg.cmd = Some(cmd);
+        let created_by = ccfg.cmd.as_ref().map(|c| c.join(" ")).unwrap_or_default();
+        let inputs = Inputs {
+            parent: self.image.id_string(),
+            instruction: format!(
+                "{created_by}\nchmod={chmod} link={link} parents={parents} unpack={unpack} exclude={} from={from_id}",
+                exclude.join(",")
+            ),
+            args: Vec::new(),
+            sources: plan.sources.clone(),
+        };
+        let Some(key) = self.probe(&inputs)? else {
+            self.after_step();
+            return Ok(());
+        };
+        let (snap, view, _) = self.prepare(&Self::container_id(&key))?;
+        let result = (|| {
+            let owner = if chown.is_empty() {
+                if from_id.is_empty() {
+                    Some((0, 0))
+                } else {
+                    None
+                }
+            } else {
+                let parent_view = image_view(&self.sh.b.store, &self.image)?;
+                Some(users::chown(&parent_view, chown).map_err(StepError::Msg)?)
+            };
+            copy::apply(
+                &plan,
+                &tree,
+                &view,
+                &copy::Options {
+                    owner,
+                    chmod: chmod_bits,
+                    unpack,
+                    exclude,
+                    parents,
+                },
+            )
+            .map_err(|e| match e {
+                StepError::Msg(m) => StepError::Msg(format!("{cmd_name} failed: {m}")),
+                e => e,
+            })
+        })();
+        if let Err(e) = result {
+            let _ = self.sh.b.store.snapshots().remove(&snap);
+            return Err(e);
+        }
+        self.commit_layer(&snap, &key, &inputs, &ccfg, "")?;
+        self.after_step();
+        Ok(())
+    }
+
+    fn heredocs(&self, files: &wharf_dockerfile::instructions::SourcesAndDest) -> Vec<Item> {
+        files
+            .contents
+            .iter()
+            .map(|c| Item::Data {
+                name: c.path.clone(),
+                data: c.data.clone().into_bytes(),
+                mode: 0o644,
+                mtime: 0,
+                raw: true,
+            })
+            .collect()
+    }
+
+    fn copy_step(&mut self, c: &CopyInstruction) -> Result<(), StepError> {
+        let scope = self.scope();
+        let Instruction::Copy(ex) = Instruction::Copy(c.clone())
+            .expand(&self.lexer, &scope)
+            .map_err(|e| StepError::msg(e.to_string()))?
+        else {
+            unreachable!("expanding COPY gives COPY")
+        };
+        for s in &ex.files.sources {
+            if fetch::is_url(s) {
+                return Err(StepError::msg(
+                    "COPY failed: source can't be a URL for COPY",
+                ));
+            }
+        }
+        let (tree, from_id) = self.source_tree(&ex.from)?;
+        let data = self.heredocs(&ex.files);
+        self.copy_like(
+            "COPY",
+            tree,
+            &from_id,
+            &ex.files,
+            &ex.files.sources,
+            data,
+            &ex.chown,
+            &ex.chmod,
+            ex.link,
+            ex.parents,
+            &ex.exclude,
+            false,
+        )
+    }
+
+    fn add_step(&mut self, a: &AddInstruction) -> Result<(), StepError> {
+        let scope = self.scope();
+        let Instruction::Add(ex) = Instruction::Add(a.clone())
+            .expand(&self.lexer, &scope)
+            .map_err(|e| StepError::msg(e.to_string()))?
+        else {
+            unreachable!("expanding ADD gives ADD")
+        };
+        let mut data = self.heredocs(&ex.files);
+        let mut local = Vec::new();
+        for s in &ex.files.sources {
+            if s.starts_with("git@")
+                || (fetch::is_url(s) && (s.ends_with(".git") || s.contains(".git#")))
+            {
+                return Err(StepError::msg(format!(
+                    "ADD failed: git sources are not supported by this engine: {s}"
+                )));
+            }
+            if !fetch::is_url(s) {
+                local.push(s.clone());
+                continue;
+            }
+            if !ex.checksum.is_empty() && ex.files.sources.len() > 1 {
+                return Err(StepError::msg(
+                    "checksum can't be specified for multiple sources",
+                ));
+            }
+            self.out.text(format!("Downloading {s}\n"));
+            let d = fetch::get(s).map_err(|e| StepError::msg(format!("ADD failed: {e}")))?;
+            if !ex.checksum.is_empty() {
+                let got = Digest::sha256_of(&d.data);
+                let want = ex.checksum.trim();
+                if !want.starts_with("sha256:") || want.len() != 71 {
+                    return Err(StepError::msg(format!(
+                        "invalid checksum digest format: {want}"
+                    )));
+                }
+                if got.as_str() != want {
+                    return Err(StepError::msg(format!(
+                        "ADD failed: digest mismatch for {s}: expected {want}, got {got}"
+                    )));
+                }
+            }
+            let mut name = fetch::file_name(&d.url, &d.content_disposition);
+            if name.is_empty() {
+                if ex.files.dest.ends_with('/') {
+                    return Err(StepError::msg(format!(
+                        "ADD failed: cannot determine filename for source {s}"
+                    )));
+                }
+                name = "__unnamed__".into();
+            }
+            let mtime = fetch::http_date(&d.last_modified).unwrap_or(0);
+            data.push(Item::Data {
+                name,
+                data: d.data,
+                mode: 0o600,
+                mtime,
+                raw: true,
+            });
+        }
+        let tree = SourceTree::Context(self.sh.ctx);
+        self.copy_like(
+            "ADD",
+            tree,
+            "",
+            &ex.files,
+            &local,
+            data,
+            &ex.chown,
+            &ex.chmod,
+            ex.link,
+            false,
+            &ex.exclude,
+            ex.unpack.unwrap_or(true),
+        )
+    }
+}
+
+/// A `--label` from the build request as a LABEL instruction taken literally.
+fn label_command(k: &str, v: &str, _others: &[Command], line: usize) -> Command {
+    Command {
+        keyword: "LABEL".into(),
+        source: format!("LABEL {k}={v}"),
+        location: wharf_dockerfile::instructions::Location {
+            start_line: line,
+            end_line: line,
+        },
+        comments: Vec::new(),
+        instruction: Instruction::Label(vec![wharf_dockerfile::instructions::KeyValue {
+            key: literal(k),
+            value: literal(v),
+            no_delim: false,
+        }]),
+    }
+}
