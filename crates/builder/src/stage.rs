@@ -347,7 +347,7 @@ impl<'a> StageRun<'a> {
     /// A step that only changes the config (ENV, LABEL, CMD, ...).
     fn config_step(&mut self, comment: &str, new_cfg: ContainerConfig) -> Result<(), StepError> {
         let mut ccfg = new_cfg.clone();
-        let mut cmd = shell_of(&self.cfg);
+        let mut cmd = shell_of(&new_cfg);
         cmd.push("#(nop) ".into());
         cmd.push(comment.to_string());
         ccfg.cmd = Some(cmd);

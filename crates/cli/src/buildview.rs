@@ -22,6 +22,8 @@ pub enum Mode {
 pub struct Result {
     /// The last `aux` image ID.
     pub id: Option<String>,
+    /// Everything the stream printed (plain mode), for `-q`.
+    pub text: String,
 }
 
 const BOLD: &str = "\x1b[1m";
@@ -249,6 +251,9 @@ pub fn show(
                 None => {
                     let _ = plain_out.write_all(s.as_bytes());
                     let _ = plain_out.flush();
+                    if res.text.len() < 4096 {
+                        res.text.push_str(&s);
+                    }
                 }
             }
         }

@@ -326,7 +326,16 @@ fn build(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
     let res = buildview::show(&mut body, mode, &mut out)?;
     let iidfile = p.string("iidfile");
     if !iidfile.is_empty() {
-        let id = res.id.clone().unwrap_or_default();
+        let id = match res.id.clone() {
+            Some(id) => id,
+            None if quiet => res.text.trim().to_string(),
+            None => String::new(),
+        };
+        if id.is_empty() {
+            return Err(CliError::msg(format!(
+                "Server did not provide an image ID. Cannot write {iidfile}"
+            )));
+        }
         std::fs::write(&iidfile, id).map_err(CliError::io(format!("writing {iidfile}")))?;
     }
     Ok(())
