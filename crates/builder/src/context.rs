@@ -87,7 +87,14 @@ impl Context {
         let spool = tmpfile(spool_dir)?;
         let mut out = BufWriter::with_capacity(1 << 20, spool.try_clone()?);
         let dec = wharf_archive::Decompressor::new(r).map_err(io::Error::other)?;
-        let mut tar = tar::Reader::new(BufReader::with_capacity(1 << 20, dec));
+        let mut tar = tar::Reader::new(BufReader::with_capacity(
+            1 << 20,
+            PadToBlock {
+                inner: dec,
+                n: 0,
+                pad: 0,
+            },
+        ));
         let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
         let mut offset = 0u64;
         let mut buf = vec![0u8; 1 << 18];
@@ -205,7 +212,8 @@ impl Context {
         }
     }
 
-    /// Drops every entry the ignore patterns exclude.
+    /// Drops every entry the ignore patterns exclude. A directory stays when an exception
+    /// keeps something below it.
     pub fn apply_ignore(&mut self, patterns: &Patterns) {
         let drop: Vec<String> = self
             .entries
@@ -213,8 +221,24 @@ impl Context {
             .filter(|k| !k.is_empty() && patterns.matches(k).unwrap_or(false))
             .cloned()
             .collect();
+        let mut removed = BTreeMap::new();
         for k in drop {
-            self.entries.remove(&k);
+            if let Some(e) = self.entries.remove(&k) {
+                removed.insert(k, e);
+            }
+        }
+        let kept: Vec<String> = self.entries.keys().cloned().collect();
+        for k in kept {
+            let mut cur = k.as_str();
+            while let Some(i) = cur.rfind('/') {
+                cur = &cur[..i];
+                match removed.remove(cur) {
+                    Some(e) => {
+                        self.entries.insert(cur.to_string(), e);
+                    }
+                    None => break,
+                }
+            }
         }
     }
 
@@ -343,6 +367,37 @@ pub fn tmpfile(dir: &Path) -> io::Result<File> {
     Ok(File::from(fd))
 }
 
+/// Completes the last block of a tar stream that ends right after an entry's data: the
+/// docker CLI sends such streams for `-f -` (its tar writer is never closed), and Go's tar
+/// reader takes them as a clean end.
+struct PadToBlock<R> {
+    inner: R,
+    n: u64,
+    pad: usize,
+}
+
+impl<R: Read> Read for PadToBlock<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pad > 0 {
+            let k = self.pad.min(buf.len());
+            buf[..k].fill(0);
+            self.pad -= k;
+            return Ok(k);
+        }
+        let k = self.inner.read(buf)?;
+        if k == 0 && !buf.is_empty() {
+            let rem = (self.n % 512) as usize;
+            if rem != 0 {
+                self.pad = 512 - rem;
+                self.n += self.pad as u64;
+                return self.read(buf);
+            }
+        }
+        self.n += k as u64;
+        Ok(k)
+    }
+}
+
 struct SpoolReader<'a> {
     file: &'a File,
     pos: u64,
@@ -423,6 +478,18 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_cut_after_the_last_data_block_is_complete() {
+        // What the docker CLI sends for `-f -`: no padding and no end-of-archive blocks.
+        let full = tar(&[
+            ("Dockerfile", EntryKind::Regular, "FROM x\n"),
+            (".dockerignore", EntryKind::Regular, "x\n"),
+        ]);
+        let cut = 512 + 512 + 512 + 2;
+        let c = Context::from_tar(&full[..cut], &std::env::temp_dir()).unwrap();
+        assert_eq!(c.read(".dockerignore").unwrap(), b"x\n");
+    }
+
+    #[test]
     fn hard_links_share_data_and_ignore_patterns_drop_entries() {
         let mut c = ctx(&[
             ("a", EntryKind::Regular, "data"),
@@ -431,9 +498,11 @@ mod tests {
             ("keep.txt", EntryKind::Regular, "2"),
         ]);
         assert_eq!(c.read("b").unwrap(), b"data");
-        c.apply_ignore(&Patterns::new(&["skip", "*.txt", "!keep.txt"]).unwrap());
-        assert!(c.get("skip").is_none() && c.get("skip/me").is_none());
+        c.apply_ignore(&Patterns::new(&["skip", "*.txt", "!keep.txt", "!skip/me"]).unwrap());
+        assert!(c.get("skip").is_some() && c.get("skip/me").is_some());
         assert!(c.get("keep.txt").is_some());
+        c.apply_ignore(&Patterns::new(&["skip"]).unwrap());
+        assert!(c.get("skip").is_none() && c.get("skip/me").is_none());
         c.remove("a");
         assert!(c.get("a").is_none());
     }

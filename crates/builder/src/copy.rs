@@ -427,6 +427,17 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     fn top_path(&self, rel: &str) -> Result<std::path::PathBuf, StepError> {
+        if let Some(i) = rel.rfind('/') {
+            let parent = &rel[..i];
+            let top = self
+                .target
+                .top()
+                .ok_or_else(|| StepError::msg("no layer"))?;
+            if !top.join(parent).is_dir() {
+                self.target
+                    .ensure_dir(parent, 0o755, self.owner.unwrap_or((0, 0)))?;
+            }
+        }
         Ok(self.target.clear_top(rel)?)
     }
 

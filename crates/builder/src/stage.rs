@@ -9,7 +9,7 @@ use wharf_digest::Digest;
 use wharf_dockerfile::Command;
 use wharf_dockerfile::instructions::{
     AddInstruction, ArgDef, CommandLine, CopyInstruction, FromRef, Instruction, RunInstruction,
-    Security, parse_onbuild_trigger,
+    RunScript, Security, parse_onbuild_trigger,
 };
 use wharf_dockerfile::shell::Lexer;
 use wharf_image::ImageStore;
@@ -486,42 +486,33 @@ impl<'a> StageRun<'a> {
 
     // ---- RUN ----
 
-    fn command_args(&self, cmd: &CommandLine) -> (Vec<String>, Vec<(String, Vec<u8>)>) {
-        let args = cmd.args.clone().unwrap_or_default();
-        if !cmd.prepend_shell {
-            return (args, Vec::new());
-        }
-        let line = args.join(" ");
-        let mut shell = shell_of(&self.cfg);
-        if cmd.files.is_empty() {
-            shell.push(line);
-            return (shell, Vec::new());
-        }
-        // `RUN <<EOF` alone: the heredoc is the script; with a shebang it runs as a file.
-        let only_heredoc =
-            line.trim().starts_with("<<") && !line.trim().contains(' ') && cmd.files.len() == 1;
-        if only_heredoc {
-            let f = &cmd.files[0];
-            let body = if f.chomp {
-                wharf_dockerfile::parser::chomp_heredoc_content(&f.data)
+    /// What a RUN executes, and script files to mount (`RUN <<EOF` with a shebang).
+    fn command_args(
+        &self,
+        cmd: &CommandLine,
+    ) -> Result<(Vec<String>, Vec<(String, Vec<u8>)>), StepError> {
+        let with_shell = |mut a: Vec<String>| {
+            if cmd.prepend_shell {
+                let mut s = shell_of(&self.cfg);
+                s.append(&mut a);
+                s
             } else {
-                f.data.clone()
-            };
-            if body.starts_with("#!") {
-                let path = format!("/dev/pipes/{}", f.name);
-                return (vec![path.clone()], vec![(path, body.into_bytes())]);
+                a
             }
-            shell.push(body);
-            return (shell, Vec::new());
+        };
+        match cmd
+            .run_script(false)
+            .map_err(|e| StepError::msg(e.to_string()))?
+        {
+            RunScript::Args(a) => Ok((with_shell(a), Vec::new())),
+            RunScript::Script { name, data } => {
+                let path = format!("/dev/pipes/{name}");
+                Ok((
+                    with_shell(vec![path.clone()]),
+                    vec![(path, data.into_bytes())],
+                ))
+            }
         }
-        let mut script = line;
-        for f in &cmd.files {
-            script.push('\n');
-            script.push_str(&f.data);
-            script.push_str(&f.name);
-        }
-        shell.push(script);
-        (shell, Vec::new())
     }
 
     fn run_step(&mut self, r: &RunInstruction) -> Result<(), StepError> {
@@ -535,7 +526,7 @@ impl<'a> StageRun<'a> {
                 "--security=insecure is not allowed: the security.insecure entitlement is not granted",
             ));
         }
-        let (args, files) = self.command_args(&r.cmd);
+        let (args, files) = self.command_args(&r.cmd)?;
         let recorded = self.args.recorded(self.sh.globals, &self.cfg.env);
         let mut save = Vec::new();
         if !recorded.is_empty() {

@@ -209,9 +209,12 @@ pub fn from_dir(dir: &Path, file_flag: &str) -> Result<Source, CliError> {
     let from_stdin = !extra.is_empty();
     excludes = trim_build_files_from_excludes(&excludes, &dockerfile, from_stdin);
     if from_stdin {
-        // Hide the added Dockerfile from COPY as the docker CLI does.
+        // Hide the added Dockerfile (and the ignore file) from COPY as docker's CLI does.
         let mut content = ignore_text.clone().unwrap_or_default().into_bytes();
-        content.extend_from_slice(format!("\n{dockerfile}\n").as_bytes());
+        if !content.is_empty() && !content.ends_with(b"\n") {
+            content.push(b'\n');
+        }
+        content.extend_from_slice(format!(".dockerignore\n{dockerfile}\n").as_bytes());
         extra.push((".dockerignore".to_string(), content));
     }
     let patterns = if excludes.is_empty() {

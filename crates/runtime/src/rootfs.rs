@@ -66,9 +66,50 @@ impl RootfsMount {
 
     /// Mount onto `target` in the calling process's current mount namespace.
     ///
-    /// Filesystems go through `fsopen`/`fsconfig`, one option per call, so a long
-    /// `lowerdir` list is not cut at mount(2)'s one-page data limit.
+    /// Filesystems go through `fsopen`/`fsconfig`, one option per call. `fsconfig` takes
+    /// values of at most 255 bytes, so a longer overlay `lowerdir` list is given one layer at
+    /// a time (`lowerdir+`, Linux 6.5+); where that is refused, mount(2) takes the options as
+    /// one string (up to a page).
     pub fn mount_at(&self, target: &Path) -> Result<(), Errno> {
+        match self.mount_fs(target) {
+            Err(Errno::INVAL) if self.has_long_option() => self.mount_legacy(target),
+            r => r,
+        }
+    }
+
+    fn has_long_option(&self) -> bool {
+        self.options.split(',').any(|o| {
+            o.split_once('=')
+                .is_some_and(|(_, v)| v.len() > FSCONFIG_MAX)
+        })
+    }
+
+    /// mount(2) with the whole option string.
+    fn mount_legacy(&self, target: &Path) -> Result<(), Errno> {
+        let mut flags = MountFlags::empty();
+        let data: Vec<&str> = self
+            .options
+            .split(',')
+            .filter(|o| match *o {
+                "ro" => {
+                    flags |= MountFlags::RDONLY;
+                    false
+                }
+                "rw" | "" => false,
+                _ => true,
+            })
+            .collect();
+        let data = std::ffi::CString::new(data.join(",")).map_err(|_| Errno::INVAL)?;
+        mount(
+            self.source.as_str(),
+            target,
+            self.fstype.as_str(),
+            flags,
+            Some(data.as_c_str()),
+        )
+    }
+
+    fn mount_fs(&self, target: &Path) -> Result<(), Errno> {
         if self.is_bind() {
             let opts: Vec<String> = self.options.split(',').map(str::to_string).collect();
             let o = mountopts::parse(&opts);
@@ -87,6 +128,11 @@ impl RootfsMount {
         let mut attrs = MountAttrFlags::empty();
         for opt in self.options.split(',').filter(|o| !o.is_empty()) {
             match opt.split_once('=') {
+                Some(("lowerdir", v)) if v.len() > FSCONFIG_MAX => {
+                    for layer in v.split(':') {
+                        fsconfig_set_string(&fs, "lowerdir+", layer)?;
+                    }
+                }
                 Some((k, v)) => fsconfig_set_string(&fs, k, v)?,
                 None if opt == "ro" => attrs |= MountAttrFlags::MOUNT_ATTR_RDONLY,
                 None if opt == "rw" => {}
@@ -98,6 +144,10 @@ impl RootfsMount {
         move_mount(&m, "", CWD, target, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)
     }
 }
+
+/// The longest string value `fsconfig` accepts (the kernel copies at most 256 bytes with the
+/// terminating NUL).
+const FSCONFIG_MAX: usize = 255;
 
 /// A failed step: what was being done and the errno.
 pub type StepError = (String, Errno);

@@ -528,3 +528,46 @@ fn builtin_overlay_rootfs_is_private_to_the_container() {
     rt.kill(g.c.as_ref().unwrap(), libc::SIGKILL, false)
         .unwrap();
 }
+
+/// Regression: an overlay whose `lowerdir` list is longer than the 255 bytes `fsconfig` takes
+/// in one value (an image with many layers, a long data root) used to fail with EINVAL.
+#[test]
+fn builtin_overlay_rootfs_with_a_long_lowerdir_list() {
+    let fx = Fixture::new();
+    let deep = fx
+        .dir
+        .path()
+        .join("a-rather-long-directory-name-for-layers/and-another-level");
+    let mut lowers = Vec::new();
+    for i in 0..12 {
+        let l = deep.join(format!("layer-number-{i:02}"));
+        std::fs::create_dir_all(&l).unwrap();
+        std::fs::write(l.join(format!("f{i}")), format!("{i}\n")).unwrap();
+        lowers.push(l);
+    }
+    lowers.push(fx.rootfs().to_path_buf());
+    let (upper, work, root) = (
+        fx.dir.path().join("upper"),
+        fx.dir.path().join("work"),
+        fx.dir.path().join("merged"),
+    );
+    for d in [&upper, &work, &root] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let mount = wharf_runtime::RootfsMount::overlay(&lowers, &upper, &work);
+    assert!(mount.options.len() > 600);
+    let spec = wharf_runtime::SpecBuilder::new(
+        root.display().to_string(),
+        vec!["sh".into(), "-c".into(), "cat /f0 /f11".into()],
+    )
+    .build()
+    .unwrap();
+    let rt = wharf_runtime::Builtin;
+    let (mut g, out) = create(&rt, &fx, &spec, Some(&mount)).unwrap();
+    rt.start(g.c()).unwrap();
+    let mut text = String::new();
+    std::fs::File::from(out.unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, "0\n11\n");
+}

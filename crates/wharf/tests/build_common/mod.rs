@@ -27,7 +27,10 @@ pub fn clis() -> Vec<Cli> {
 
 /// A context directory holding `files` (path, content); a path ending in `/` is a directory.
 pub fn context(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let t = tempfile::Builder::new().prefix("wharf-ctx-").tempdir().unwrap();
+    let t = tempfile::Builder::new()
+        .prefix("wharf-ctx-")
+        .tempdir()
+        .unwrap();
     for (p, data) in files {
         let path = t.path().join(p);
         if p.ends_with('/') {
@@ -91,17 +94,16 @@ pub fn image_id(d: &TestDaemon, name: &str) -> String {
 
 /// Runs `script` in a throwaway build on `image` and returns what it printed.
 pub fn run_in(d: &TestDaemon, image: &str, script: &str) -> String {
-    let ctx = context(&[(
-        "Dockerfile",
-        &format!("FROM {image}\nRUN {script}\n"),
-    )]);
+    let ctx = context(&[("Dockerfile", &format!("FROM {image}\nRUN {script}\n"))]);
     let out = build_ok(d, Cli::Wharf, ctx.path(), &["--no-cache"]);
     // The step's output sits between "Running in" and "Removing intermediate container".
     let mut lines = Vec::new();
     let mut inside = false;
     for l in out.lines() {
         if l.starts_with(" ---> Running in ") {
+            // Only the last step's output (ONBUILD triggers of the image run first).
             inside = true;
+            lines.clear();
             continue;
         }
         if l.starts_with("Removing intermediate container") {
