@@ -163,11 +163,16 @@ impl Shared<'_> {
     }
 }
 
+/// Docker's parse messages, each naming the line it is about.
 fn parse_error(file: &str, e: ParseError) -> BuildError {
     match e {
-        ParseError::Syntax(s) => {
-            BuildError::InvalidArgument(format!("failed to parse {file}: {s}"))
-        }
+        ParseError::Syntax(s) => BuildError::InvalidArgument(format!(
+            "failed to parse {file}: dockerfile parse error on line {}: {}",
+            s.start_line, s.error
+        )),
+        ParseError::NoBuildStage { line, .. } => BuildError::InvalidArgument(format!(
+            "dockerfile parse error on line {line}: no build stage in current context"
+        )),
         e => BuildError::Parse(e),
     }
 }
