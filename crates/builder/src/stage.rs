@@ -549,11 +549,12 @@ impl<'a> StageRun<'a> {
             wharf_dockerfile::instructions::NetworkMode::Default => self.sh.network,
         };
         let prepared_inputs = mounts::inputs(self.sh, self.index, &parsed)?;
+        // The instruction without the `|N k=v` prefix: arguments are compared on their own.
         let inputs = Inputs {
             parent: self.image.id_string(),
             instruction: format!(
                 "{}\n{}\nnetwork={network:?}",
-                ccfg.cmd.as_ref().map(|c| c.join(" ")).unwrap_or_default(),
+                args.join(" "),
                 prepared_inputs.describe
             ),
             args: recorded,
@@ -688,12 +689,19 @@ impl<'a> StageRun<'a> {
         let mut cmd = shell_of(&self.cfg);
         cmd.push(format!("#(nop) {comment}"));
         ccfg.cmd = Some(cmd);
-        let created_by = ccfg.cmd.as_ref().map(|c| c.join(" ")).unwrap_or_default();
+        // The instruction as written (not the content hash the history shows): contents are
+        // compared file by file through `sources`.
         let inputs = Inputs {
             parent: self.image.id_string(),
             instruction: format!(
-                "{created_by}\nchmod={chmod} link={link} parents={parents} unpack={unpack} exclude={} from={from_id}",
-                exclude.join(",")
+                "{cmd_name} {chown_comment}{} {}\nchmod={chmod} link={link} parents={parents} unpack={unpack} exclude={} from={from_id} shell={:?}",
+                sources.join(" "),
+                files.dest,
+                exclude.join(","),
+                ccfg.cmd
+                    .as_ref()
+                    .map(|c| c[..c.len().saturating_sub(1)].to_vec())
+                    .unwrap_or_default()
             ),
             args: Vec::new(),
             sources: plan.sources.clone(),

@@ -93,8 +93,15 @@ fn bad_dockerfiles_name_the_line_and_tag_nothing() {
     for cli in clis() {
         for (what, df, extra, want) in &cases {
             let err = fails_with(&d, cli, df, extra);
-            assert!(err.contains(want), "{what} ({cli:?}): expected {want:?} in:\n{err}");
-            assert_eq!(image_id(&d, "bad"), before, "{what} ({cli:?}) moved the tag");
+            assert!(
+                err.contains(want),
+                "{what} ({cli:?}): expected {want:?} in:\n{err}"
+            );
+            assert_eq!(
+                image_id(&d, "bad"),
+                before,
+                "{what} ({cli:?}) moved the tag"
+            );
         }
     }
     // Nothing half-built is left tagged: only the good image and busybox carry names (the
@@ -112,15 +119,28 @@ fn a_failed_step_removes_its_work_and_the_next_build_succeeds() {
     }
     let d = TestDaemon::start();
     d.import_busybox("busybox");
-    let ctx = context(&[("Dockerfile", "FROM busybox\nRUN echo partial > /partial && false\n")]);
+    let ctx = context(&[(
+        "Dockerfile",
+        "FROM busybox\nRUN echo partial > /partial && false\n",
+    )]);
     let out = build(&d, Cli::Wharf, ctx.path(), &["-t", "fails"]);
     let err = fails(&out, 1);
     assert!(err.contains("Dockerfile:2: The command '/bin/sh -c echo partial > /partial && false' returned a non-zero code: 1"), "{err}");
     // No snapshot of the failed step is left behind.
     let snaps = std::fs::read_dir(d.root.join("snapshots")).unwrap().count();
     assert_eq!(snaps, 1, "only busybox's layer remains");
-    assert!(std::fs::read_dir(d.root.join("tmp")).unwrap().next().is_none(), "no build scratch left");
-    write(ctx.path(), "Dockerfile", "FROM busybox\nRUN echo fixed > /fixed\n");
+    assert!(
+        std::fs::read_dir(d.root.join("tmp"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "no build scratch left"
+    );
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\nRUN echo fixed > /fixed\n",
+    );
     build_ok(&d, Cli::Wharf, ctx.path(), &["-t", "fails"]);
     assert_eq!(run_in(&d, "fails", "cat /fixed"), "fixed");
 }

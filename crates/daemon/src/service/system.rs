@@ -22,12 +22,17 @@ pub fn disk_usage(e: &Engine, version: ApiVersion) -> Result<DiskUsage, ApiError
         })
         .collect();
     summaries.sort_by_key(|s| std::cmp::Reverse(s.created));
+    let (cache, builder_size) = crate::service::build::disk_usage(e)?;
+    let build_cache = cache
+        .into_iter()
+        .filter_map(|c| serde_json::to_value(c).ok())
+        .collect();
     Ok(DiskUsage {
         layers_size: e.images.disk_usage()? as i64,
         images: summaries,
         containers: Vec::new(),
         volumes: Vec::new(),
-        build_cache: Some(Vec::new()),
-        builder_size: 0,
+        build_cache: Some(build_cache),
+        builder_size,
     })
 }
