@@ -26,6 +26,9 @@ use crate::output::StageOut;
 use crate::run::{Network, RunSpec, Runner, StepRoot};
 use crate::{fetch, gofmt, mounts, users};
 
+/// Files to mount for a RUN (`RUN <<EOF` scripts with a shebang): path and content.
+type Scripts = Vec<(String, Vec<u8>)>;
+
 const DEFAULT_SHELL: [&str; 2] = ["/bin/sh", "-c"];
 const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -487,10 +490,7 @@ impl<'a> StageRun<'a> {
     // ---- RUN ----
 
     /// What a RUN executes, and script files to mount (`RUN <<EOF` with a shebang).
-    fn command_args(
-        &self,
-        cmd: &CommandLine,
-    ) -> Result<(Vec<String>, Vec<(String, Vec<u8>)>), StepError> {
+    fn command_args(&self, cmd: &CommandLine) -> Result<(Vec<String>, Scripts), StepError> {
         let with_shell = |mut a: Vec<String>| {
             if cmd.prepend_shell {
                 let mut s = shell_of(&self.cfg);

@@ -151,6 +151,18 @@ impl Client {
         self.send_raw(method, &path, body, &[])
     }
 
+    /// Like [`Client::send`], with extra request headers.
+    pub fn send_with_headers(
+        &self,
+        method: &str,
+        path_query: &str,
+        body: Body,
+        headers: &[(&str, &str)],
+    ) -> Result<Response, CliError> {
+        let path = self.versioned(path_query)?;
+        self.send_raw(method, &path, body, headers)
+    }
+
     fn send_raw(
         &self,
         method: &str,

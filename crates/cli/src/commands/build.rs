@@ -307,9 +307,9 @@ fn build(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
         Some(b) => Body::Stream(b, "application/x-tar"),
         None => Body::None,
     };
-    let client = ctx.client()?.clone();
-    let stream = client.connect()?;
-    let resp = client.send_on(stream, "POST", &with_query("/build", &q), body, &headers)?;
+    let resp =
+        ctx.client()?
+            .send_with_headers("POST", &with_query("/build", &q), body, &headers)?;
     if !resp.is_success() {
         return Err(crate::client::daemon_error(resp));
     }
