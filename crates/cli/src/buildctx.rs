@@ -348,9 +348,17 @@ mod tests {
         fs::write(d.join("keep.tmp"), "k").unwrap();
         let src = from_dir(d, "").unwrap();
         assert_eq!(src.dockerfile, "Dockerfile");
+        // `*.tmp` is anchored at the root, as in Docker: `src/a.tmp` stays.
         assert_eq!(
             names(src),
-            vec![".dockerignore", "Dockerfile", "keep.tmp", "src/", "src/b"]
+            vec![
+                ".dockerignore",
+                "Dockerfile",
+                "keep.tmp",
+                "src/",
+                "src/a.tmp",
+                "src/b"
+            ]
         );
     }
 
