@@ -149,3 +149,85 @@ fn flag_and_argument_errors_read_like_dockers() {
         "{err}"
     );
 }
+
+#[test]
+fn every_image_command_works_through_the_docker_cli() {
+    if skip_unless_root() || !docker_available() {
+        return;
+    }
+    let d = TestDaemon::start();
+    let tar = busybox_tar().to_str().unwrap();
+    let id = ok(&d.docker(&["import", "-c", "CMD [\"sh\"]", "-c", "ENV A=1", "-m", "via docker", tar, "bb:1"]));
+    let id = id.trim();
+    assert!(id.starts_with("sha256:"), "{id}");
+    let env = ok(&d.docker(&["image", "inspect", "-f", "{{.Config.Env}} {{.Comment}}", "bb:1"]));
+    assert_eq!(env.trim(), "[A=1] via docker");
+    ok(&d.docker(&["tag", "bb:1", "bb:2"]));
+    let tags = ok(&d.docker(&["images", "--format", "{{.Tag}}", "bb"]));
+    let mut tags: Vec<&str> = tags.lines().collect();
+    tags.sort();
+    assert_eq!(tags, ["1", "2"]);
+    assert_eq!(ok(&d.docker(&["history", "-q", "bb:1"])).trim(), &id[7..19]);
+
+    // save to stdout, remove, load from stdin
+    let archive = d.dir.path().join("docker-save.tar");
+    let out = d.docker_cmd(&["save", "bb:1", "bb:2"]).stdout(std::fs::File::create(&archive).unwrap()).output().unwrap();
+    ok(&out);
+    let rm = ok(&d.docker(&["rmi", "bb:1", "bb:2"]));
+    assert!(rm.contains("Untagged: bb:1") && rm.contains(&format!("Deleted: {id}")), "{rm}");
+    let loaded = ok(&d.docker_cmd(&["load"]).stdin(std::fs::File::open(&archive).unwrap()).output().unwrap());
+    assert!(loaded.contains("Loaded image: bb:1") && loaded.contains("Loaded image: bb:2"), "{loaded}");
+
+    // rmi -f of a tagged image leaves nothing; prune -a removes what is left
+    ok(&d.docker(&["rmi", "bb:2"]));
+    let pruned = ok(&d.docker(&["image", "prune", "-a", "-f"]));
+    assert!(pruned.contains("untagged: bb:1") && pruned.contains("Total reclaimed space:"), "{pruned}");
+    assert_eq!(ok(&d.docker(&["images", "-aq"])), "");
+    let df = ok(&d.docker(&["system", "df"]));
+    assert!(df.lines().nth(1).unwrap().starts_with("Images          0"), "{df}");
+}
+
+#[test]
+fn xz_and_zstd_archives_load() {
+    if skip_unless_root() {
+        return;
+    }
+    let d = TestDaemon::start();
+    let id = d.import_busybox("busybox:latest");
+    let archive = d.dir.path().join("bb.tar");
+    ok(&d.wharf(&["save", "-o", archive.to_str().unwrap(), "busybox"]));
+    for (tool, ext) in [("xz", "xz"), ("zstd", "zst")] {
+        if std::process::Command::new(tool).arg("--version").output().is_err() {
+            eprintln!("skipping {tool}: not installed");
+            continue;
+        }
+        ok(&d.wharf(&["rmi", "busybox"]));
+        let packed = d.dir.path().join(format!("bb.tar.{ext}"));
+        let st = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{tool} -c {} > {}", archive.display(), packed.display()))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        assert_eq!(ok(&d.wharf(&["load", "-q", "-i", packed.to_str().unwrap()])), "Loaded image: busybox:latest\n");
+        assert_eq!(ok(&d.wharf(&["image", "inspect", "-f", "{{.Id}}", "busybox"])).trim(), id);
+    }
+}
+
+#[test]
+fn the_copying_vfs_driver_serves_the_same_image_commands() {
+    if skip_unless_root() {
+        return;
+    }
+    let d = TestDaemon::start_with(&["--storage-driver", "vfs"]);
+    let info = ok(&d.wharf(&["info", "--format", "{{.Driver}}"]));
+    assert_eq!(info.trim(), "vfs");
+    let id = d.import_busybox("busybox:latest");
+    let archive = d.dir.path().join("bb.tar");
+    ok(&d.wharf(&["save", "-o", archive.to_str().unwrap(), "busybox"]));
+    ok(&d.wharf(&["rmi", "busybox"]));
+    ok(&d.wharf(&["load", "-i", archive.to_str().unwrap()]));
+    assert_eq!(ok(&d.wharf(&["image", "inspect", "-f", "{{.Id}}", "busybox"])).trim(), id);
+    ok(&d.wharf(&["rmi", "busybox"]));
+    assert_eq!(std::fs::read_dir(d.root.join("snapshots")).unwrap().count(), 0);
+}
