@@ -177,7 +177,8 @@ impl Client {
 
     /// Sends a request that upgrades the connection to a raw stream (attach, exec start):
     /// `Connection: Upgrade`, `Upgrade: tcp`, then `101 UPGRADED` (or `200 OK` from old
-    /// engines) and the stream. Fails with the daemon's message on any other answer.
+    /// engines) and the stream. Any other answer fails as docker's client reports it
+    /// (`unable to upgrade to tcp, received 404`).
     pub fn hijack(
         &self,
         method: &str,
@@ -202,7 +203,11 @@ impl Client {
                 .map_err(CliError::io("socket"))?;
             return Ok(crate::hijack::Hijacked { reader, writer });
         }
-        Err(daemon_error(with_body(head, reader)))
+        // docker's client does not read the body here either.
+        Err(CliError::msg(format!(
+            "unable to upgrade to tcp, received {}",
+            head.status
+        )))
     }
 }
 

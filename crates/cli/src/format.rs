@@ -16,8 +16,19 @@ pub enum Format {
     Json,
 }
 
+/// The row field holding a list row's labels for `{{.Label "name"}}`.
+pub const LABELS_FIELD: &str = "_labels";
+
+/// Docker's list contexts have one method with an argument, `Label "name"`; rows are plain
+/// objects here, so the call becomes `index ._labels "name"` (a missing label is `""`, as in
+/// docker).
+fn rewrite_label_calls(src: &str) -> String {
+    src.replace(".Label \"", &format!("index .{LABELS_FIELD} \""))
+}
+
 fn compile(src: &str) -> Result<Template, CliError> {
-    Template::parse(src).map_err(|e| CliError::msg(format!("template parsing error: {e}")))
+    Template::parse(&rewrite_label_calls(src))
+        .map_err(|e| CliError::msg(format!("template parsing error: {e}")))
 }
 
 impl Format {
@@ -61,7 +72,7 @@ pub fn render(format: &Format, columns: Columns, rows: &[Value]) -> Result<Strin
     match format {
         Format::Json => {
             for r in rows {
-                out.push_str(&go_json(&sorted_keys(r)));
+                out.push_str(&go_json(&sorted_keys(&without_hidden(r))));
                 out.push('\n');
             }
         }
@@ -71,12 +82,20 @@ pub fn render(format: &Format, columns: Columns, rows: &[Value]) -> Result<Strin
                 out.push('\n');
             }
         }
-        Format::Table(t, _) => {
+        Format::Table(t, body) => {
             let mut tw = TabWriter::new(10, 1, 3, ' ', Flags::default());
-            let header: Map<String, Value> = columns
+            let mut header: Map<String, Value> = columns
                 .iter()
                 .map(|(k, h)| (k.to_string(), Value::String(h.to_string())))
                 .collect();
+            // docker's header context answers `Label "name"` with the name.
+            let names: Map<String, Value> = body
+                .split(".Label \"")
+                .skip(1)
+                .filter_map(|rest| rest.split_once('"').map(|(n, _)| n.to_string()))
+                .map(|n| (n.clone(), Value::String(n)))
+                .collect();
+            header.insert(LABELS_FIELD.into(), Value::Object(names));
             let head = exec(t, &Value::Object(header))?;
             tw.write_str(&head);
             tw.write_str("\n");
@@ -118,6 +137,19 @@ pub fn go_json(v: &Value) -> String {
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
+}
+
+/// A row without the helper fields (`_labels`) that are not part of docker's JSON.
+fn without_hidden(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !k.starts_with('_'))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// A row with its keys in Go's map order (sorted), as docker's `{{json .}}` of a formatter

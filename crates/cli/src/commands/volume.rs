@@ -224,6 +224,7 @@ fn volume_row(v: &Value) -> Value {
         "Group": "N/A",
         "Availability": "N/A",
         "Status": "N/A",
+        format::LABELS_FIELD: v["Labels"].as_object().cloned().unwrap_or_default(),
     })
 }
 

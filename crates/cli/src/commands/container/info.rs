@@ -29,7 +29,7 @@ pub fn commands() -> Vec<Command> {
             path: "inspect",
             aliases: &[],
             usage: "[OPTIONS] NAME|ID [NAME|ID...]",
-            about: "Return low-level information on Docker objects",
+            about: "Return low-level information on wharf objects",
             flags: || {
                 vec![
                     format_flag(),

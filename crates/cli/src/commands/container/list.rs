@@ -214,6 +214,7 @@ pub fn container_row(c: &Value, trunc: bool) -> Value {
         "LocalVolumes": local.to_string(),
         "Networks": networks.join(","),
         "Platform": null,
+        format::LABELS_FIELD: c["Labels"].as_object().cloned().unwrap_or_default(),
     })
 }
 
@@ -365,6 +366,25 @@ mod tests {
         assert_eq!(
             displayable_ports(&[p("::", 80, 8000, "tcp")]),
             "[::]:8000->80/tcp"
+        );
+    }
+
+    #[test]
+    fn label_calls_work_in_rows_headers_and_not_in_json() {
+        let c = json!({"Id": "abc", "Names": ["/a"], "Labels": {"k": "v"}});
+        let rows = vec![container_row(&c, true)];
+        let f = Format::parse("table {{.Names}}\t{{.Label \"k\"}}", DEFAULT_TABLE).unwrap();
+        assert_eq!(
+            format::render(&f, CONTAINER_COLUMNS, &rows).unwrap(),
+            "NAMES     k\na         v\n"
+        );
+        let f = Format::parse("{{.Label \"missing\"}}|", DEFAULT_TABLE).unwrap();
+        assert_eq!(format::render(&f, CONTAINER_COLUMNS, &rows).unwrap(), "|\n");
+        let f = Format::parse("json", DEFAULT_TABLE).unwrap();
+        assert!(
+            !format::render(&f, CONTAINER_COLUMNS, &rows)
+                .unwrap()
+                .contains("_labels")
         );
     }
 

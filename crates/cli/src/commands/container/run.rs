@@ -298,15 +298,14 @@ impl Drop for CidFile {
     }
 }
 
-/// The detach keys to use: `--detach-keys`, else ctrl-p,ctrl-q. Invalid keys are left for the
-/// engine to refuse, as docker does when no tty is involved.
+/// The detach keys to use: `--detach-keys`, else ctrl-p,ctrl-q. As in docker 28, invalid keys
+/// fall back to the default on the terminal and are left for the engine to refuse.
 pub fn detach_keys(p: &Parsed) -> (String, Vec<u8>) {
     let s = p.string("detach-keys");
-    let keys = if s.is_empty() {
-        detach::DEFAULT_KEYS.to_vec()
-    } else {
-        detach::parse_keys(&s).unwrap_or_default()
-    };
+    let keys = detach::parse_keys(&s)
+        .ok()
+        .filter(|k| !s.is_empty() && !k.is_empty())
+        .unwrap_or_else(|| detach::DEFAULT_KEYS.to_vec());
     (s, keys)
 }
 
@@ -411,8 +410,7 @@ fn run(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
             spec.attach_stdout,
             spec.attach_stderr,
             &keys_str,
-        )
-        .map_err(run_status_error)?;
+        )?;
         streams = Some(conn);
     }
     let status = wait_exit(&client, &id, spec.auto_remove).map_err(run_status_error)?;
