@@ -21,7 +21,7 @@ pub use apply::{ApplyOptions, ApplyStats, Whiteouts, apply_layer};
 pub use compression::{Compression, Compressor, Decompressor, decompress};
 pub use diff::{
     Change, ChangeKind, LayerStats, WriteOptions, changes, diff_trees, write_layer_from_upper,
-    write_tree,
+    write_path, write_tree,
 };
 pub use error::ArchiveError;
 pub use idmap::{IdMap, IdRange};

@@ -121,6 +121,11 @@ impl BodyWriter {
             .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))
     }
 
+    /// The client has gone away (the response body was dropped).
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     pub fn sender(&self) -> mpsc::Sender<io::Result<Bytes>> {
         self.tx.clone()
     }

@@ -7,6 +7,12 @@ use serde::Deserialize;
 
 pub const DEFAULT_DATA_ROOT: &str = "/var/lib/wharf";
 pub const DEFAULT_SOCKET: &str = "/run/wharf.sock";
+/// The name of the built-in runtime (`--runtime wharf`, the default).
+pub const BUILTIN_RUNTIME: &str = "wharf";
+/// json-file rotation when a container sets none: Docker's `local` driver defaults (dockerd's
+/// json-file default never rotates).
+pub const DEFAULT_LOG_MAX_SIZE: u64 = 20 * 1024 * 1024;
+pub const DEFAULT_LOG_MAX_FILE: u32 = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageDriver {
@@ -26,6 +32,14 @@ pub struct DaemonConfig {
     pub pidfile: Option<PathBuf>,
     pub insecure_registries: Vec<String>,
     pub registry_mirrors: Vec<String>,
+    /// Runtime for containers that name none (`--default-runtime`).
+    pub default_runtime: String,
+    /// Extra OCI runtimes by name (`--add-runtime name=path`); `runc` and `crun` are found on
+    /// the host without being added.
+    pub runtimes: std::collections::BTreeMap<String, PathBuf>,
+    /// json-file rotation defaults (`--log-opt max-size=…,max-file=…`).
+    pub log_max_size: u64,
+    pub log_max_file: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +59,52 @@ impl Default for DaemonConfig {
             pidfile: None,
             insecure_registries: Vec::new(),
             registry_mirrors: Vec::new(),
+            default_runtime: BUILTIN_RUNTIME.into(),
+            runtimes: Default::default(),
+            log_max_size: DEFAULT_LOG_MAX_SIZE,
+            log_max_file: DEFAULT_LOG_MAX_FILE,
         }
+    }
+}
+
+impl DaemonConfig {
+    /// The binary of an OCI runtime by name (`None` for unknown names; the built-in runtime
+    /// has no binary and answers with the name itself).
+    pub fn runtime_path(&self, name: &str) -> Option<PathBuf> {
+        if name == BUILTIN_RUNTIME {
+            return Some(PathBuf::from(BUILTIN_RUNTIME));
+        }
+        if let Some(p) = self.runtimes.get(name) {
+            return Some(p.clone());
+        }
+        [
+            "/usr/sbin",
+            "/usr/bin",
+            "/usr/local/sbin",
+            "/usr/local/bin",
+            "/sbin",
+            "/bin",
+        ]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| matches!(name, "runc" | "crun") && p.exists())
+    }
+
+    /// Every runtime that can be named, with its binary.
+    pub fn runtime_names(&self) -> Vec<(String, PathBuf)> {
+        let mut out: Vec<(String, PathBuf)> =
+            vec![(BUILTIN_RUNTIME.into(), PathBuf::from(BUILTIN_RUNTIME))];
+        for n in ["runc", "crun"] {
+            if let Some(p) = self.runtime_path(n) {
+                out.push((n.into(), p));
+            }
+        }
+        for (n, p) in &self.runtimes {
+            if !out.iter().any(|(x, _)| x == n) {
+                out.push((n.clone(), p.clone()));
+            }
+        }
+        out
     }
 }
 

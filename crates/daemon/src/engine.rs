@@ -16,7 +16,13 @@ use wharf_store::{StoreError, fsutil};
 
 use crate::config::{DaemonConfig, StorageDriver};
 use crate::hostinfo::HostInfo;
+use crate::service::containers::Containers;
+use crate::service::containers::exec::Execs;
+use crate::service::containers::record::CONTAINERS;
+use crate::service::events::Events;
 use crate::service::image_cache::ImageListCache;
+use crate::service::images::ImageUsers;
+use crate::service::volumes::{VOLUMES, Volumes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -27,6 +33,8 @@ pub enum EngineError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("loading containers: {0}")]
+    Containers(String),
     #[error(
         "data root {path} was created with the {stored} storage driver; refusing to use it with {requested}"
     )]
@@ -50,9 +58,15 @@ pub struct Engine {
     pub db: Arc<Db>,
     pub images: ImageStore,
     pub builder: wharf_builder::Builder,
+    pub containers: Containers,
+    pub volumes: Volumes,
+    pub execs: Execs,
+    pub events: Events,
     pub host: HostInfo,
     pub started: Instant,
     pub image_list: ImageListCache,
+    /// The binary shims are started from.
+    pub shim_exe: PathBuf,
 }
 
 fn random_uuid() -> String {
@@ -123,6 +137,8 @@ impl Engine {
         tables.extend(DirSnapshotter::TABLES);
         tables.extend(wharf_builder::TABLES);
         tables.push(JOURNAL);
+        tables.push(CONTAINERS);
+        tables.push(VOLUMES);
         let db = Arc::new(Db::open(&root.join("metadata.db"), &tables)?);
 
         let state = Self::load_state(&root, &config.storage_driver)?;
@@ -158,15 +174,23 @@ impl Engine {
             docker_version: crate::VERSION.to_string(),
             puller: None,
         };
+        let containers = Containers::open(db.clone(), &root.join("containers"))
+            .map_err(|e| EngineError::Containers(e.message))?;
+        let volumes = Volumes::new(db.clone(), &root.join("volumes"));
         Ok(Engine {
             config,
             id: state.id,
             db,
             images,
             builder,
+            containers,
+            volumes,
+            execs: Execs::default(),
+            events: Events::default(),
             host: HostInfo::read(),
             started: Instant::now(),
             image_list: ImageListCache::default(),
+            shim_exe: crate::service::containers::shim::current_exe(),
         })
     }
 
@@ -203,6 +227,41 @@ impl Engine {
 
     pub fn storage_driver(&self) -> &'static str {
         self.images.snapshots().driver()
+    }
+
+    /// Ids of the containers that mount volume `name` (except `except`).
+    pub fn volume_users(&self, name: &str, except: Option<&str>) -> Vec<String> {
+        self.containers
+            .all()
+            .iter()
+            .filter(|c| Some(c.id.as_str()) != except)
+            .filter(|c| {
+                c.lock()
+                    .mounts
+                    .iter()
+                    .any(|m| m.kind == "volume" && m.name == name)
+            })
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    /// Which containers use an image (for `rmi` conflicts).
+    pub fn image_users(&self, id: &wharf_digest::Digest) -> ImageUsers {
+        let mut users = ImageUsers::default();
+        for c in self.containers.all() {
+            let r = c.lock();
+            if r.image != id.as_str() {
+                continue;
+            }
+            if r.state.status.is_alive()
+                || r.state.status == crate::service::containers::record::Status::Restarting
+            {
+                users.running.get_or_insert_with(|| r.id.clone());
+            } else {
+                users.stopped.get_or_insert_with(|| r.id.clone());
+            }
+        }
+        users
     }
 
     /// Runs blocking store work off the async runtime.

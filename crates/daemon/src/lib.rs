@@ -48,6 +48,7 @@ pub fn run(config: DaemonConfig) -> Result<(), DaemonError> {
         let socket = config.socket.clone();
         let pidfile = config.pidfile.clone();
         let engine = Arc::new(Engine::open(config)?);
+        service::containers::restore::restore(&engine).await;
         let listener = server::bind(&socket).map_err(|source| DaemonError::Listen {
             path: socket.clone(),
             source,

@@ -23,6 +23,7 @@ mod safepath;
 pub mod spec;
 mod sync;
 mod sys;
+mod view;
 
 pub use builder::{Bind, BuildError, NamespaceMode, Propagation, SpecBuilder};
 pub use builtin::{Builtin, enter_private_mount_namespace};
@@ -35,3 +36,4 @@ pub use runtime::{
     resize_console, set_child_subreaper,
 };
 pub use spec::Spec;
+pub use view::with_rootfs_mounted;

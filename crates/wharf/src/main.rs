@@ -1,5 +1,5 @@
-//! `wharf`: the CLI (`wharf images`, `wharf run`, …) and the engine (`wharf daemon`) in one
-//! binary.
+//! `wharf`: the CLI (`wharf images`, `wharf run`, …), the engine (`wharf daemon`) and the
+//! per-container supervisor (`wharf shim`, internal) in one binary.
 
 mod daemon_cmd;
 
@@ -11,6 +11,9 @@ fn main() {
         Some("build-step") if argv.len() == 2 => {
             wharf_builder::step::main(std::path::Path::new(&argv[1]))
         }
+        // Hidden: the per-container supervisor the daemon spawns. Dispatched before anything
+        // else is set up, to keep each shim small.
+        Some("shim") => wharf_shim::main(&argv[1..]),
         _ => wharf_cli::run(&argv),
     };
     std::process::exit(status);

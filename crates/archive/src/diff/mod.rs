@@ -93,6 +93,46 @@ pub fn write_tree(
     write(dir, w, opts, Source::Tree)
 }
 
+/// Writes one path (a file, link or directory with everything below it) under the name `as_name`
+/// in the archive: `docker cp` out of a container, where `/etc` is archived as `etc/…`.
+pub fn write_path(
+    path: &Path,
+    as_name: &[u8],
+    w: impl Write,
+    opts: &WriteOptions,
+) -> Result<LayerStats, ArchiveError> {
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let name = path
+        .file_name()
+        .map(|n| std::os::unix::ffi::OsStrExt::as_bytes(n).to_vec())
+        .unwrap_or_else(|| b".".to_vec());
+    let fd =
+        fsutil::open_dir(parent).map_err(|e| ArchiveError::fs(parent, "opening directory", e))?;
+    let mut em = Emitter::new(w, opts, parent);
+    let st = fsutil::stat_at(fd.as_fd(), &name)
+        .map_err(|e| ArchiveError::fs(path, "stat", e))?
+        .ok_or_else(|| {
+            ArchiveError::fs(
+                path,
+                "stat",
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            )
+        })?;
+    let xattrs = fsutil::list_xattrs_at(fd.as_fd(), &name)
+        .map_err(|e| ArchiveError::fs(path, "reading xattrs", e))?;
+    if fsutil::file_type(&st) != rustix::fs::FileType::Directory {
+        em.emit(fd.as_fd(), &name, as_name, &st, &xattrs)?;
+    } else {
+        if let Some(h) = em.header(fd.as_fd(), &name, as_name, &st, &xattrs)? {
+            em.write_header(&h)?;
+        }
+        let sub = fsutil::open_subdir(fd.as_fd(), &name)
+            .map_err(|e| ArchiveError::fs(path, "opening directory", e))?;
+        walk::write_dir(&mut em, sub.as_fd(), as_name, Source::Tree)?;
+    }
+    Ok(em.finish()?.1)
+}
+
 fn write(
     root: &Path,
     w: impl Write,

@@ -10,11 +10,7 @@ use crate::body::{BodyReader, BodyWriter};
 use crate::engine::Engine;
 use crate::error::ApiError;
 use crate::request::{Reply, Req, ok_json, status_only, stream};
-use crate::service::images::{self as svc, ImageUsers};
-
-fn no_users(_: &wharf_digest::Digest) -> ImageUsers {
-    ImageUsers::default()
-}
+use crate::service::images as svc;
 
 pub async fn list(e: Arc<Engine>, r: Req) -> Reply {
     let filters = r.filters()?;
@@ -52,7 +48,7 @@ pub async fn delete(e: Arc<Engine>, r: Req) -> Reply {
     let force = r.query_bool("force");
     let prune = !r.query_bool("noprune");
     let out = e
-        .blocking(move |e| svc::delete(e, &name, force, prune, &no_users))
+        .blocking(move |e| svc::delete(e, &name, force, prune, &|d| e.image_users(d)))
         .await?;
     ok_json(&out)
 }
@@ -60,7 +56,7 @@ pub async fn delete(e: Arc<Engine>, r: Req) -> Reply {
 pub async fn prune(e: Arc<Engine>, r: Req) -> Reply {
     let filters = r.filters()?;
     let out = e
-        .blocking(move |e| svc::prune(e, &filters, &no_users))
+        .blocking(move |e| svc::prune(e, &filters, &|d| e.image_users(d)))
         .await?;
     ok_json(&out)
 }

@@ -1,8 +1,13 @@
 //! The route table: every Engine API endpoint wharf serves.
 
 pub mod build;
+pub mod containers;
+pub mod events;
+pub mod exec;
+pub mod hijack;
 pub mod images;
 pub mod system;
+pub mod volumes;
 
 use http::Method;
 
@@ -39,6 +44,139 @@ pub fn routes() -> Router<Handler> {
     );
     r.add(get.clone(), "/images/{name:.*}/get", handler(images::save));
     r.add(post.clone(), "/images/{name:.*}/tag", handler(images::tag));
-    r.add(delete, "/images/{name:.*}", handler(images::delete));
+    r.add(delete.clone(), "/images/{name:.*}", handler(images::delete));
+
+    let head = Method::HEAD;
+    let put = Method::PUT;
+    r.add(get.clone(), "/containers/json", handler(containers::list));
+    r.add(
+        post.clone(),
+        "/containers/create",
+        handler(containers::create),
+    );
+    r.add(
+        post.clone(),
+        "/containers/prune",
+        handler(containers::prune),
+    );
+    r.add(
+        get.clone(),
+        "/containers/{id}/json",
+        handler(containers::inspect),
+    );
+    r.add(
+        get.clone(),
+        "/containers/{id}/top",
+        handler(containers::top),
+    );
+    r.add(
+        get.clone(),
+        "/containers/{id}/logs",
+        handler(containers::logs),
+    );
+    r.add(
+        get.clone(),
+        "/containers/{id}/changes",
+        handler(containers::changes),
+    );
+    r.add(
+        get.clone(),
+        "/containers/{id}/export",
+        handler(containers::export),
+    );
+    r.add(
+        get.clone(),
+        "/containers/{id}/stats",
+        handler(containers::stats),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/resize",
+        handler(containers::resize),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/start",
+        handler(containers::start),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/stop",
+        handler(containers::stop),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/restart",
+        handler(containers::restart),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/kill",
+        handler(containers::kill),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/update",
+        handler(containers::update),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/rename",
+        handler(containers::rename),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/pause",
+        handler(containers::pause),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/unpause",
+        handler(containers::unpause),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/attach",
+        handler(containers::attach),
+    );
+    r.add(
+        post.clone(),
+        "/containers/{id}/wait",
+        handler(containers::wait),
+    );
+    r.add(
+        head,
+        "/containers/{id}/archive",
+        handler(containers::archive_head),
+    );
+    r.add(
+        get.clone(),
+        "/containers/{id}/archive",
+        handler(containers::archive_get),
+    );
+    r.add(
+        put,
+        "/containers/{id}/archive",
+        handler(containers::archive_put),
+    );
+    r.add(post.clone(), "/containers/{id}/exec", handler(exec::create));
+    r.add(
+        delete.clone(),
+        "/containers/{id}",
+        handler(containers::remove),
+    );
+    r.add(post.clone(), "/commit", handler(containers::commit));
+
+    r.add(post.clone(), "/exec/{id}/start", handler(exec::start));
+    r.add(post.clone(), "/exec/{id}/resize", handler(exec::resize));
+    r.add(get.clone(), "/exec/{id}/json", handler(exec::inspect));
+
+    r.add(get.clone(), "/volumes", handler(volumes::list));
+    r.add(post.clone(), "/volumes/create", handler(volumes::create));
+    r.add(post.clone(), "/volumes/prune", handler(volumes::prune));
+    r.add(get.clone(), "/volumes/{name}", handler(volumes::inspect));
+    r.add(delete, "/volumes/{name}", handler(volumes::remove));
+
+    r.add(get, "/events", handler(events::events));
     r
 }

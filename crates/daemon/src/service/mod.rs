@@ -2,5 +2,8 @@
 
 pub mod build;
 pub mod image_cache;
+pub mod containers;
+pub mod events;
 pub mod images;
 pub mod system;
+pub mod volumes;

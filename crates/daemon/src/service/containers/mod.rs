@@ -1,0 +1,268 @@
+//! Containers: the registry of container records (in memory, persisted in the metadata
+//! database), and the operations on them, split by job:
+//!
+//! * [`create`]: validation, image config merge, snapshot, mounts and volumes, generated files;
+//! * [`lifecycle`]: start (through a [`shim`]), stop, kill, restart, pause, wait, remove, and the
+//!   monitor that records exits and applies restart policies ([`policy`]);
+//! * [`restore`]: re-adoption of running shims at daemon start;
+//! * [`attach`], [`logs`], [`exec`], [`health`]: streams and processes;
+//! * [`view`]: inspect and `ps` shapes and filters; [`fs`]: diff, commit, archive, export;
+//!   [`resources`]: stats, top, update.
+//!
+//! Locking: the registry map is a short-lived `std` mutex; each container's record is behind
+//! its own `std` mutex (never held across an await); lifecycle operations on one container are
+//! serialized by its async `op` lock.
+
+pub mod attach;
+pub mod commit;
+pub mod create;
+pub mod exec;
+pub mod files;
+pub mod fs;
+pub mod health;
+pub mod lifecycle;
+pub mod logs;
+pub mod mounts;
+pub mod names;
+pub mod policy;
+pub mod record;
+pub mod resources;
+pub mod restore;
+pub mod shim;
+pub mod spec;
+pub mod view;
+
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::watch;
+use wharf_shim::protocol::AttachSpec;
+use wharf_store::db::Db;
+
+use crate::error::ApiError;
+use record::{CONTAINERS, ContainerRecord};
+
+/// One container in memory.
+pub struct Ctr {
+    pub id: String,
+    rec: Mutex<ContainerRecord>,
+    /// Serializes start/stop/kill/rm/… on this container.
+    pub op: tokio::sync::Mutex<()>,
+    /// Bumped on every state change (wait, logs follow, restart manager listen here).
+    changed: watch::Sender<u64>,
+    /// Exits seen so far (for `wait?condition=next-exit`).
+    exits: AtomicU64,
+    removed: AtomicBool,
+    /// Clients that attached before the container started: handed to the shim at start.
+    pub pending_attach: Mutex<Vec<(OwnedFd, AttachSpec)>>,
+    /// Set while a restart is scheduled by the restart policy; cleared to cancel it.
+    pub restart_pending: AtomicBool,
+    /// Execs created for this container (ids).
+    pub exec_ids: Mutex<Vec<String>>,
+    /// The restart manager's current back-off.
+    pub backoff_ms: AtomicU64,
+}
+
+impl Ctr {
+    fn new(rec: ContainerRecord) -> Ctr {
+        Ctr {
+            id: rec.id.clone(),
+            rec: Mutex::new(rec),
+            op: tokio::sync::Mutex::new(()),
+            changed: watch::channel(0).0,
+            exits: AtomicU64::new(0),
+            removed: AtomicBool::new(false),
+            pending_attach: Mutex::new(Vec::new()),
+            restart_pending: AtomicBool::new(false),
+            exec_ids: Mutex::new(Vec::new()),
+            backoff_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// The record (a copy).
+    pub fn rec(&self) -> ContainerRecord {
+        self.lock().clone()
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, ContainerRecord> {
+        self.rec.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    pub fn notify(&self) {
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    pub fn exits(&self) -> u64 {
+        self.exits.load(Ordering::SeqCst)
+    }
+
+    pub fn count_exit(&self) {
+        self.exits.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn is_removed(&self) -> bool {
+        self.removed.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Default)]
+struct Registry {
+    by_id: HashMap<String, Arc<Ctr>>,
+    /// `/name` → id.
+    names: HashMap<String, String>,
+}
+
+pub struct Containers {
+    db: Arc<Db>,
+    root: PathBuf,
+    reg: Mutex<Registry>,
+}
+
+impl Containers {
+    /// Loads every container record (start-up cost proportional to containers).
+    pub fn open(db: Arc<Db>, root: &Path) -> Result<Containers, ApiError> {
+        let recs: Vec<(String, ContainerRecord)> = db.read(|tx| tx.scan(CONTAINERS, ""))?;
+        let mut reg = Registry::default();
+        for (_, rec) in recs {
+            reg.names.insert(rec.name.clone(), rec.id.clone());
+            reg.by_id.insert(rec.id.clone(), Arc::new(Ctr::new(rec)));
+        }
+        Ok(Containers {
+            db,
+            root: root.to_path_buf(),
+            reg: Mutex::new(reg),
+        })
+    }
+
+    fn reg(&self) -> MutexGuard<'_, Registry> {
+        self.reg.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `<data root>/containers/<id>`.
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.root.join(id)
+    }
+
+    pub fn all(&self) -> Vec<Arc<Ctr>> {
+        self.reg().by_id.values().cloned().collect()
+    }
+
+    pub fn count(&self) -> usize {
+        self.reg().by_id.len()
+    }
+
+    /// Finds a container by full id, name, or unique id prefix, as dockerd does.
+    pub fn get(&self, name_or_id: &str) -> Result<Arc<Ctr>, ApiError> {
+        let reg = self.reg();
+        if let Some(c) = reg.by_id.get(name_or_id) {
+            return Ok(c.clone());
+        }
+        let as_name = if name_or_id.starts_with('/') {
+            name_or_id.to_string()
+        } else {
+            format!("/{name_or_id}")
+        };
+        if let Some(id) = reg.names.get(&as_name)
+            && let Some(c) = reg.by_id.get(id)
+        {
+            return Ok(c.clone());
+        }
+        if !name_or_id.is_empty() && name_or_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut found = reg
+                .by_id
+                .iter()
+                .filter(|(id, _)| id.starts_with(name_or_id));
+            if let Some((_, c)) = found.next() {
+                if found.next().is_some() {
+                    return Err(ApiError::bad_request(format!(
+                        "Multiple IDs found with provided prefix: {name_or_id}"
+                    )));
+                }
+                return Ok(c.clone());
+            }
+        }
+        Err(not_found(name_or_id))
+    }
+
+    /// The id a name is taken by, if any.
+    pub fn name_owner(&self, name: &str) -> Option<String> {
+        self.reg().names.get(name).cloned()
+    }
+
+    /// Registers a new container; fails if its name was taken meanwhile.
+    pub fn insert(&self, rec: ContainerRecord) -> Result<Arc<Ctr>, ApiError> {
+        let mut reg = self.reg();
+        if let Some(owner) = reg.names.get(&rec.name) {
+            return Err(ApiError::conflict(names::conflict_message(
+                &rec.name, owner,
+            )));
+        }
+        reg.names.insert(rec.name.clone(), rec.id.clone());
+        let c = Arc::new(Ctr::new(rec));
+        reg.by_id.insert(c.id.clone(), c.clone());
+        Ok(c)
+    }
+
+    /// Reserves `name` for `id` (rename); fails if taken.
+    pub fn rename(&self, c: &Ctr, new: &str) -> Result<String, ApiError> {
+        let mut reg = self.reg();
+        if let Some(owner) = reg.names.get(new) {
+            return Err(ApiError::conflict(names::conflict_message(new, owner)));
+        }
+        let old = c.lock().name.clone();
+        reg.names.remove(&old);
+        reg.names.insert(new.to_string(), c.id.clone());
+        c.lock().name = new.to_string();
+        Ok(old)
+    }
+
+    /// Drops a container from memory (its record is deleted by the caller).
+    pub fn forget(&self, c: &Ctr) {
+        let mut reg = self.reg();
+        let name = c.lock().name.clone();
+        if reg.names.get(&name) == Some(&c.id) {
+            reg.names.remove(&name);
+        }
+        reg.by_id.remove(&c.id);
+        c.removed.store(true, Ordering::SeqCst);
+        c.notify();
+    }
+
+    /// Writes a container's record (blocking: call from a blocking context).
+    pub fn save(&self, c: &Ctr) -> Result<(), ApiError> {
+        let rec = c.rec();
+        if c.is_removed() {
+            return Ok(());
+        }
+        self.db.write(|tx| tx.put(CONTAINERS, &rec.id, &rec))?;
+        Ok(())
+    }
+
+    pub fn delete_record(&self, id: &str) -> Result<(), ApiError> {
+        self.db.write(|tx| tx.delete(CONTAINERS, id).map(|_| ()))?;
+        Ok(())
+    }
+}
+
+pub fn not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!("No such container: {name}"))
+}
+
+/// A fresh 64-hex-digit container id.
+pub fn new_id() -> String {
+    let mut b = [0u8; 32];
+    rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty()).ok();
+    let id: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    // dockerd avoids ids that parse as numbers (ambiguous with short-id lookups).
+    if id[..12].bytes().all(|c| c.is_ascii_digit()) {
+        return new_id();
+    }
+    id
+}
