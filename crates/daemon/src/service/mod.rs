@@ -1,9 +1,8 @@
 //! Services behind the API handlers. They run synchronously on blocking threads.
 
-pub mod build;
-pub mod image_cache;
 pub mod containers;
 pub mod events;
+pub mod image_cache;
 pub mod images;
 pub mod system;
 pub mod volumes;
