@@ -108,11 +108,17 @@ impl Command {
     }
 
     pub fn help(&self) -> String {
-        let mut s = format!("\n{}\n\n{}\n", usage_line(self), self.about);
+        let mut s = format!("{}\n\n{}\n", usage_line(self), self.about);
         if !self.aliases.is_empty() {
+            // docker's order: the canonical path, the other group paths, the short form.
             let mut all: Vec<String> = vec![format!("{PROG} {}", self.path)];
-            all.extend(self.aliases.iter().map(|a| format!("{PROG} {a}")));
-            all.sort();
+            let (long, short): (Vec<&str>, Vec<&str>) =
+                self.aliases.iter().partition(|a| a.contains(' '));
+            all.extend(
+                long.iter()
+                    .chain(short.iter())
+                    .map(|a| format!("{PROG} {a}")),
+            );
             s.push_str(&format!("\nAliases:\n  {}\n", all.join(", ")));
         }
         let flags = (self.flags)();

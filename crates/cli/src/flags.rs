@@ -313,8 +313,20 @@ impl Parsed {
     }
 }
 
-/// The `Options:` block of a command's help, aligned as docker prints it.
+/// The `Options:` block of a command's help, as pflag's `FlagUsagesWrapped` prints it for
+/// docker: aligned, help text wrapped to the terminal's width (80 columns when stdin is not a
+/// terminal), defaults shown when they are not the zero value.
 pub fn help_block(flags: &[Flag]) -> String {
+    let width = rustix::termios::tcgetwinsize(std::io::stdin())
+        .map(|w| w.ws_col as usize)
+        .ok()
+        .filter(|w| *w > 0)
+        .unwrap_or(80);
+    help_block_wrapped(flags, width - 1)
+}
+
+/// [`help_block`] for `cols` columns.
+pub fn help_block_wrapped(flags: &[Flag], cols: usize) -> String {
     let rows: Vec<(String, String)> = flags
         .iter()
         .filter(|f| !f.hidden)
@@ -323,25 +335,88 @@ pub fn help_block(flags: &[Flag]) -> String {
                 Some(c) => format!("  -{c}, --{}", f.long),
                 None => format!("      --{}", f.long),
             };
+            let type_name = if f.value_name.is_empty() {
+                "string"
+            } else {
+                f.value_name
+            };
             if f.kind != Kind::Bool {
                 left.push(' ');
-                left.push_str(if f.value_name.is_empty() {
-                    "string"
-                } else {
-                    f.value_name
-                });
+                left.push_str(type_name);
             }
             let mut help = f.help.to_string();
-            if !f.default.is_empty() && f.kind != Kind::Bool {
-                help.push_str(&format!(" (default {:?})", f.default));
+            let zero = matches!(f.default, "" | "0" | "false" | "[]" | "<nil>");
+            if !zero {
+                if f.kind != Kind::Bool && type_name == "string" {
+                    help.push_str(&format!(" (default {:?})", f.default));
+                } else {
+                    help.push_str(&format!(" (default {})", f.default));
+                }
             }
             (left, help)
         })
         .collect();
-    let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    // pflag's maxlen counts a separator byte; the gap after the longest left part is 3.
+    let maxlen = rows.iter().map(|(l, _)| l.len() + 1).max().unwrap_or(0);
     rows.iter()
-        .map(|(l, h)| format!("{l:width$}   {h}\n"))
+        .map(|(l, h)| {
+            let spacing = " ".repeat(maxlen - (l.len() + 1) + 1);
+            format!("{l} {spacing} {}\n", wrap(maxlen + 2, cols, h))
+        })
         .collect()
+}
+
+/// pflag's `wrap`: `s` wrapped to `w - i` columns, continuation lines indented by `i`.
+fn wrap(i: usize, w: usize, s: &str) -> String {
+    let mut i = i;
+    let mut r = String::new();
+    let mut room = w.saturating_sub(i);
+    if room < 24 {
+        i = 16;
+        room = w.saturating_sub(i);
+        r.push('\n');
+        r.push_str(&" ".repeat(i));
+    }
+    let indent = format!("\n{}", " ".repeat(i));
+    if room < 24 {
+        return s.replace('\n', &r);
+    }
+    let slop = 5;
+    let room = room - slop;
+    let (first, mut rest) = wrap_n(room, slop, s);
+    r.push_str(&first.replace('\n', &indent));
+    while !rest.is_empty() {
+        let (t, more) = wrap_n(room, slop, rest);
+        r.push_str(&indent);
+        r.push_str(&t.replace('\n', &indent));
+        rest = more;
+    }
+    r
+}
+
+/// pflag's `wrapN`: splits off at most about `i` bytes at a blank or newline.
+fn wrap_n(i: usize, slop: usize, s: &str) -> (&str, &str) {
+    if i + slop > s.len() {
+        return (s, "");
+    }
+    let head = &s[..floor_char(s, i)];
+    let Some(w) = head.rfind([' ', '\t', '\n']).filter(|w| *w > 0) else {
+        return (s, "");
+    };
+    if let Some(nl) = head.rfind('\n')
+        && nl > 0
+        && nl < w
+    {
+        return (&s[..nl], &s[nl + 1..]);
+    }
+    (&s[..w], &s[w + 1..])
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 #[cfg(test)]
@@ -417,6 +492,36 @@ mod tests {
             parse(&flags(), &args("--help"), true),
             Err(FlagError::Help)
         ));
+    }
+
+    #[test]
+    fn help_wraps_like_pflag() {
+        let flags = vec![
+            Flag::value(
+                "format",
+                None,
+                "string",
+                "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'json':             Print in JSON format",
+            ),
+            Flag::value(
+                "last",
+                Some('n'),
+                "int",
+                "Show n last created containers (includes all states)",
+            )
+            .default("-1"),
+            Flag::bool(
+                "latest",
+                Some('l'),
+                "Show the latest created container (includes all states)",
+            ),
+            Flag::value("restart", None, "string", "Restart policy").default("no"),
+            Flag::bool("sig-proxy", None, "Proxy signals").default("true"),
+        ];
+        assert_eq!(
+            help_block_wrapped(&flags, 79),
+            "      --format string    Format output using a custom template:\n                         'table':            Print output in table format\n                         with column headers (default)\n                         'json':             Print in JSON format\n  -n, --last int         Show n last created containers (includes all\n                         states) (default -1)\n  -l, --latest           Show the latest created container (includes all\n                         states)\n      --restart string   Restart policy (default \"no\")\n      --sig-proxy        Proxy signals (default true)\n"
+        );
     }
 
     #[test]

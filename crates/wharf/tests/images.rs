@@ -157,10 +157,26 @@ fn every_image_command_works_through_the_docker_cli() {
     }
     let d = TestDaemon::start();
     let tar = busybox_tar().to_str().unwrap();
-    let id = ok(&d.docker(&["import", "-c", "CMD [\"sh\"]", "-c", "ENV A=1", "-m", "via docker", tar, "bb:1"]));
+    let id = ok(&d.docker(&[
+        "import",
+        "-c",
+        "CMD [\"sh\"]",
+        "-c",
+        "ENV A=1",
+        "-m",
+        "via docker",
+        tar,
+        "bb:1",
+    ]));
     let id = id.trim();
     assert!(id.starts_with("sha256:"), "{id}");
-    let env = ok(&d.docker(&["image", "inspect", "-f", "{{.Config.Env}} {{.Comment}}", "bb:1"]));
+    let env = ok(&d.docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{.Config.Env}} {{.Comment}}",
+        "bb:1",
+    ]));
     assert_eq!(env.trim(), "[A=1] via docker");
     ok(&d.docker(&["tag", "bb:1", "bb:2"]));
     let tags = ok(&d.docker(&["images", "--format", "{{.Tag}}", "bb"]));
@@ -171,20 +187,40 @@ fn every_image_command_works_through_the_docker_cli() {
 
     // save to stdout, remove, load from stdin
     let archive = d.dir.path().join("docker-save.tar");
-    let out = d.docker_cmd(&["save", "bb:1", "bb:2"]).stdout(std::fs::File::create(&archive).unwrap()).output().unwrap();
+    let out = d
+        .docker_cmd(&["save", "bb:1", "bb:2"])
+        .stdout(std::fs::File::create(&archive).unwrap())
+        .output()
+        .unwrap();
     ok(&out);
     let rm = ok(&d.docker(&["rmi", "bb:1", "bb:2"]));
-    assert!(rm.contains("Untagged: bb:1") && rm.contains(&format!("Deleted: {id}")), "{rm}");
-    let loaded = ok(&d.docker_cmd(&["load"]).stdin(std::fs::File::open(&archive).unwrap()).output().unwrap());
-    assert!(loaded.contains("Loaded image: bb:1") && loaded.contains("Loaded image: bb:2"), "{loaded}");
+    assert!(
+        rm.contains("Untagged: bb:1") && rm.contains(&format!("Deleted: {id}")),
+        "{rm}"
+    );
+    let loaded = ok(&d
+        .docker_cmd(&["load"])
+        .stdin(std::fs::File::open(&archive).unwrap())
+        .output()
+        .unwrap());
+    assert!(
+        loaded.contains("Loaded image: bb:1") && loaded.contains("Loaded image: bb:2"),
+        "{loaded}"
+    );
 
     // rmi -f of a tagged image leaves nothing; prune -a removes what is left
     ok(&d.docker(&["rmi", "bb:2"]));
     let pruned = ok(&d.docker(&["image", "prune", "-a", "-f"]));
-    assert!(pruned.contains("untagged: bb:1") && pruned.contains("Total reclaimed space:"), "{pruned}");
+    assert!(
+        pruned.contains("untagged: bb:1") && pruned.contains("Total reclaimed space:"),
+        "{pruned}"
+    );
     assert_eq!(ok(&d.docker(&["images", "-aq"])), "");
     let df = ok(&d.docker(&["system", "df"]));
-    assert!(df.lines().nth(1).unwrap().starts_with("Images          0"), "{df}");
+    assert!(
+        df.lines().nth(1).unwrap().starts_with("Images          0"),
+        "{df}"
+    );
 }
 
 #[test]
@@ -197,7 +233,11 @@ fn xz_and_zstd_archives_load() {
     let archive = d.dir.path().join("bb.tar");
     ok(&d.wharf(&["save", "-o", archive.to_str().unwrap(), "busybox"]));
     for (tool, ext) in [("xz", "xz"), ("zstd", "zst")] {
-        if std::process::Command::new(tool).arg("--version").output().is_err() {
+        if std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_err()
+        {
             eprintln!("skipping {tool}: not installed");
             continue;
         }
@@ -205,12 +245,22 @@ fn xz_and_zstd_archives_load() {
         let packed = d.dir.path().join(format!("bb.tar.{ext}"));
         let st = std::process::Command::new("sh")
             .arg("-c")
-            .arg(format!("{tool} -c {} > {}", archive.display(), packed.display()))
+            .arg(format!(
+                "{tool} -c {} > {}",
+                archive.display(),
+                packed.display()
+            ))
             .status()
             .unwrap();
         assert!(st.success());
-        assert_eq!(ok(&d.wharf(&["load", "-q", "-i", packed.to_str().unwrap()])), "Loaded image: busybox:latest\n");
-        assert_eq!(ok(&d.wharf(&["image", "inspect", "-f", "{{.Id}}", "busybox"])).trim(), id);
+        assert_eq!(
+            ok(&d.wharf(&["load", "-q", "-i", packed.to_str().unwrap()])),
+            "Loaded image: busybox:latest\n"
+        );
+        assert_eq!(
+            ok(&d.wharf(&["image", "inspect", "-f", "{{.Id}}", "busybox"])).trim(),
+            id
+        );
     }
 }
 
@@ -227,7 +277,13 @@ fn the_copying_vfs_driver_serves_the_same_image_commands() {
     ok(&d.wharf(&["save", "-o", archive.to_str().unwrap(), "busybox"]));
     ok(&d.wharf(&["rmi", "busybox"]));
     ok(&d.wharf(&["load", "-i", archive.to_str().unwrap()]));
-    assert_eq!(ok(&d.wharf(&["image", "inspect", "-f", "{{.Id}}", "busybox"])).trim(), id);
+    assert_eq!(
+        ok(&d.wharf(&["image", "inspect", "-f", "{{.Id}}", "busybox"])).trim(),
+        id
+    );
     ok(&d.wharf(&["rmi", "busybox"]));
-    assert_eq!(std::fs::read_dir(d.root.join("snapshots")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(d.root.join("snapshots")).unwrap().count(),
+        0
+    );
 }
