@@ -345,7 +345,7 @@ pub fn help_block_wrapped(flags: &[Flag], cols: usize) -> String {
                 left.push_str(type_name);
             }
             let mut help = f.help.to_string();
-            let zero = matches!(f.default, "" | "0" | "false" | "[]" | "<nil>");
+            let zero = matches!(f.default, "" | "0" | "false" | "<nil>");
             if !zero {
                 if f.kind != Kind::Bool && type_name == "string" {
                     help.push_str(&format!(" (default {:?})", f.default));

@@ -18,12 +18,26 @@ pub fn container_flags(run: bool) -> Vec<Flag> {
         )
         .check(c::extra_host),
         Flag::list(
+            "annotation",
+            None,
+            "map",
+            "Add an annotation to the container (passed through to the OCI runtime)",
+        )
+        .default("map[]"),
+        Flag::list(
             "attach",
             Some('a'),
             "list",
             "Attach to STDIN, STDOUT or STDERR",
         )
         .check(c::attach),
+        Flag::value(
+            "blkio-weight",
+            None,
+            "uint16",
+            "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)",
+        )
+        .check(c::int),
         Flag::list("cap-add", None, "list", "Add Linux capabilities"),
         Flag::list("cap-drop", None, "list", "Drop Linux capabilities"),
         Flag::value(
@@ -36,7 +50,7 @@ pub fn container_flags(run: bool) -> Vec<Flag> {
             "cgroupns",
             None,
             "string",
-            "Cgroup namespace to use (host|private)",
+            "Cgroup namespace to use (host|private)\n'host':    Run the container in the wharf host's cgroup namespace\n'private': Run the container in its own private cgroup namespace\n'':        Use the cgroup namespace as configured by the\n           default-cgroupns-mode option on the daemon (default)",
         ),
         Flag::value(
             "cidfile",
@@ -56,6 +70,20 @@ pub fn container_flags(run: bool) -> Vec<Flag> {
             None,
             "int",
             "Limit CPU CFS (Completely Fair Scheduler) quota",
+        )
+        .check(c::int),
+        Flag::value(
+            "cpu-rt-period",
+            None,
+            "int",
+            "Limit CPU real-time period in microseconds",
+        )
+        .check(c::int),
+        Flag::value(
+            "cpu-rt-runtime",
+            None,
+            "int",
+            "Limit CPU real-time runtime in microseconds",
         )
         .check(c::int),
         Flag::value(
@@ -94,6 +122,13 @@ pub fn container_flags(run: bool) -> Vec<Flag> {
     }
     v.extend([
         Flag::list("device", None, "list", "Add a host device to the container"),
+        Flag::list(
+            "device-cgroup-rule",
+            None,
+            "list",
+            "Add a rule to the cgroup allowed devices list",
+        ),
+        Flag::bool("disable-content-trust", None, "Skip image verification").default("true"),
         Flag::list("dns", None, "list", "Set custom DNS servers").check(c::ip),
         Flag::list("dns-option", None, "list", "Set DNS options"),
         Flag::list("dns-opt", None, "list", "Set DNS options").hidden(),
@@ -111,16 +146,25 @@ pub fn container_flags(run: bool) -> Vec<Flag> {
         Flag::value("health-start-interval", None, "duration", "Time between running the check during the start period (ms|s|m|h) (default 0s)").check(c::duration),
         Flag::value("health-start-period", None, "duration", "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)").check(c::duration),
         Flag::value("health-timeout", None, "duration", "Maximum time to allow one check to run (ms|s|m|h) (default 0s)").check(c::duration),
+        // Shown because `-h` is --hostname here (docker lists it too).
+        Flag::bool("help", None, "Print usage"),
         Flag::value("hostname", Some('h'), "string", "Container host name"),
         Flag::bool("init", None, "Run an init inside the container that forwards signals and reaps processes"),
         Flag::bool("interactive", Some('i'), "Keep STDIN open even if not attached"),
-        Flag::value("ip", None, "ip", "IPv4 address (e.g., 172.30.100.104)"),
-        Flag::value("ip6", None, "ip", "IPv6 address (e.g., 2001:db8::33)"),
+        Flag::value("ip", None, "string", "IPv4 address (e.g., 172.30.100.104)").check(c::ip),
+        Flag::value("ip6", None, "string", "IPv6 address (e.g., 2001:db8::33)").check(c::ip),
         Flag::value("ipc", None, "string", "IPC mode to use"),
         Flag::value("isolation", None, "string", "Container isolation technology"),
+        Flag::value("kernel-memory", None, "bytes", "Kernel memory limit").check(c::mem_bytes),
         Flag::list("label", Some('l'), "list", "Set meta data on a container").check(c::label),
         Flag::list("label-file", None, "list", "Read in a line delimited file of labels"),
         Flag::list("link", None, "list", "Add link to another container").check(c::link),
+        Flag::list(
+            "link-local-ip",
+            None,
+            "list",
+            "Container IPv4/IPv6 link-local addresses",
+        ),
         Flag::value("log-driver", None, "string", "Logging driver for the container"),
         Flag::list("log-opt", None, "list", "Log driver options"),
         Flag::value("mac-address", None, "string", "Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
@@ -142,7 +186,7 @@ pub fn container_flags(run: bool) -> Vec<Flag> {
         Flag::bool("privileged", None, "Give extended privileges to this container"),
         Flag::list("publish", Some('p'), "list", "Publish a container's port(s) to the host"),
         Flag::bool("publish-all", Some('P'), "Publish all exposed ports to random ports"),
-        Flag::value("pull", None, "string", "Pull image before running (\"always\", \"missing\", \"never\")").default("missing"),
+        Flag::value("pull", None, "string", if run { "Pull image before running (\"always\", \"missing\", \"never\")" } else { "Pull image before creating (\"always\", \"missing\", \"never\")" }).default("missing"),
         Flag::bool("quiet", Some('q'), "Suppress the pull output"),
         Flag::bool("read-only", None, "Mount the container's root filesystem as read only"),
         Flag::value("restart", None, "string", "Restart policy to apply when a container exits").default("no"),
@@ -176,10 +220,12 @@ pub fn container_flags(run: bool) -> Vec<Flag> {
             "list",
             "Storage driver options for the container",
         ),
-        Flag::list("sysctl", None, "map", "Sysctl options"),
+        Flag::list("sysctl", None, "map", "Sysctl options").default("map[]"),
         Flag::list("tmpfs", None, "list", "Mount a tmpfs directory"),
         Flag::bool("tty", Some('t'), "Allocate a pseudo-TTY"),
-        Flag::list("ulimit", None, "ulimit", "Ulimit options").check(c::ulimit),
+        Flag::list("ulimit", None, "ulimit", "Ulimit options")
+            .default("[]")
+            .check(c::ulimit),
         Flag::value(
             "user",
             Some('u'),
@@ -411,6 +457,10 @@ pub fn create_spec(p: &Parsed, args: &[String], console: (u16, u16)) -> Result<C
     if let Some(ip) = p.value("ip6") {
         ipam.insert("IPv6Address".into(), json!(ip));
     }
+    let link_local = p.list("link-local-ip");
+    if !link_local.is_empty() {
+        ipam.insert("LinkLocalIPs".into(), json!(link_local));
+    }
     if !ipam.is_empty() {
         endpoint["IPAMConfig"] = Value::Object(ipam);
         endpoint_set = true;
@@ -494,7 +544,7 @@ pub fn create_spec(p: &Parsed, args: &[String], console: (u16, u16)) -> Result<C
         "Memory": int_of(p, "memory"),
         "NanoCpus": int_of(p, "cpus"),
         "CgroupParent": p.string("cgroup-parent"),
-        "BlkioWeight": 0,
+        "BlkioWeight": int_of(p, "blkio-weight"),
         "BlkioWeightDevice": [],
         "BlkioDeviceReadBps": [],
         "BlkioDeviceWriteBps": [],
@@ -502,12 +552,12 @@ pub fn create_spec(p: &Parsed, args: &[String], console: (u16, u16)) -> Result<C
         "BlkioDeviceWriteIOps": [],
         "CpuPeriod": int_of(p, "cpu-period"),
         "CpuQuota": int_of(p, "cpu-quota"),
-        "CpuRealtimePeriod": 0,
-        "CpuRealtimeRuntime": 0,
+        "CpuRealtimePeriod": int_of(p, "cpu-rt-period"),
+        "CpuRealtimeRuntime": int_of(p, "cpu-rt-runtime"),
         "CpusetCpus": p.string("cpuset-cpus"),
         "CpusetMems": p.string("cpuset-mems"),
         "Devices": device_mappings(&p.list("device"))?,
-        "DeviceCgroupRules": null,
+        "DeviceCgroupRules": null_if_empty(p.list("device-cgroup-rule")),
         "DeviceRequests": null,
         "MemoryReservation": int_of(p, "memory-reservation"),
         "MemorySwap": int_of(p, "memory-swap"),
@@ -536,6 +586,14 @@ pub fn create_spec(p: &Parsed, args: &[String], console: (u16, u16)) -> Result<C
     }
     if let Some(r) = p.value("runtime").filter(|r| !r.is_empty()) {
         host["Runtime"] = json!(r);
+    }
+    let mut annotations = Map::new();
+    for a in p.list("annotation") {
+        let (k, v) = a.split_once('=').unwrap_or((&a, ""));
+        annotations.insert(k.to_string(), json!(v));
+    }
+    if !annotations.is_empty() {
+        host["Annotations"] = Value::Object(annotations);
     }
     if p.changed("init") {
         host["Init"] = json!(p.bool("init"));
