@@ -221,6 +221,27 @@ pub fn int(v: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A `uint16` flag (`--blkio-weight`): `strconv.ParseUint(s, 0, 16)`.
+pub fn uint16(v: &str) -> Result<String, String> {
+    let err = |kind| NumError {
+        func: "ParseUint",
+        num: v.to_string(),
+        kind,
+    };
+    if v.starts_with(['-', '+']) {
+        return Err(err(NumErrorKind::Syntax).to_string());
+    }
+    match parse_int(v) {
+        Ok(n) if (0..=65535).contains(&n) => Ok(n.to_string()),
+        Ok(_) => Err(err(NumErrorKind::Range).to_string()),
+        Err(e) => Err(NumError {
+            func: "ParseUint",
+            ..e
+        }
+        .to_string()),
+    }
+}
+
 /// A Go duration flag (`--health-interval 30s`), kept as nanoseconds.
 pub fn duration(v: &str) -> Result<String, String> {
     GoDuration::parse(v)
@@ -317,6 +338,15 @@ mod tests {
         );
         assert_eq!(parse_cpus("1e-10").unwrap_err(), "value is too precise");
         assert_eq!(parse_int("0x10").unwrap(), 16);
+        assert_eq!(uint16("500").unwrap(), "500");
+        assert_eq!(
+            uint16("x").unwrap_err(),
+            "strconv.ParseUint: parsing \"x\": invalid syntax"
+        );
+        assert_eq!(
+            uint16("70000").unwrap_err(),
+            "strconv.ParseUint: parsing \"70000\": value out of range"
+        );
         assert_eq!(parse_int("010").unwrap(), 8);
         assert_eq!(parse_int("-5").unwrap(), -5);
         assert_eq!(

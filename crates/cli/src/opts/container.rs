@@ -37,7 +37,7 @@ pub fn container_flags(run: bool) -> Vec<Flag> {
             "uint16",
             "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)",
         )
-        .check(c::int),
+        .check(c::uint16),
         Flag::list("cap-add", None, "list", "Add Linux capabilities"),
         Flag::list("cap-drop", None, "list", "Drop Linux capabilities"),
         Flag::value(
@@ -151,8 +151,8 @@ pub fn container_flags(run: bool) -> Vec<Flag> {
         Flag::value("hostname", Some('h'), "string", "Container host name"),
         Flag::bool("init", None, "Run an init inside the container that forwards signals and reaps processes"),
         Flag::bool("interactive", Some('i'), "Keep STDIN open even if not attached"),
-        Flag::value("ip", None, "string", "IPv4 address (e.g., 172.30.100.104)").check(c::ip),
-        Flag::value("ip6", None, "string", "IPv6 address (e.g., 2001:db8::33)").check(c::ip),
+        Flag::value("ip", None, "string", "IPv4 address (e.g., 172.30.100.104)"),
+        Flag::value("ip6", None, "string", "IPv6 address (e.g., 2001:db8::33)"),
         Flag::value("ipc", None, "string", "IPC mode to use"),
         Flag::value("isolation", None, "string", "Container isolation technology"),
         Flag::value("kernel-memory", None, "bytes", "Kernel memory limit").check(c::mem_bytes),

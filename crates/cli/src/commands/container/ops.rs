@@ -149,7 +149,7 @@ pub fn commands() -> Vec<Command> {
             flags: || {
                 use checks as c;
                 vec![
-                    Flag::value("blkio-weight", None, "uint16", "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)").check(c::int),
+                    Flag::value("blkio-weight", None, "uint16", "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)").check(c::uint16),
                     Flag::value("cpu-period", None, "int", "Limit CPU CFS (Completely Fair Scheduler) period").check(c::int),
                     Flag::value("cpu-quota", None, "int", "Limit CPU CFS (Completely Fair Scheduler) quota").check(c::int),
                     Flag::value("cpu-rt-period", None, "int", "Limit the CPU real-time period in microseconds").check(c::int),
