@@ -9,6 +9,7 @@ mod list;
 mod logs;
 mod ops;
 mod run;
+mod stats;
 
 pub use info::natural_less;
 pub use logs::api_timestamp;
@@ -28,6 +29,7 @@ pub fn commands() -> Vec<Command> {
     v.extend(ops::commands());
     v.extend(info::commands());
     v.extend(files::commands());
+    v.extend(stats::commands());
     v
 }
 
