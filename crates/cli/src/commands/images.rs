@@ -320,11 +320,12 @@ impl ImageRow<'_> {
     /// The row as the object `--format` templates see.
     pub fn to_value(&self, trunc: bool) -> Value {
         let img = self.img;
+        // docker: SIZE with three significant digits, the other sizes with HumanSize's four.
         let na = |v: i64| {
             if v < 0 {
                 "N/A".to_string()
             } else {
-                format::size(v)
+                wharf_units::human_size(v as f64)
             }
         };
         json!({
@@ -336,8 +337,8 @@ impl ImageRow<'_> {
             "CreatedAt": format::created_at(img.created),
             "Size": format::size(img.size),
             "SharedSize": na(img.shared_size),
-            "UniqueSize": if img.shared_size < 0 { "N/A".to_string() } else { format::size(img.size - img.shared_size) },
-            "VirtualSize": format::size(img.size),
+            "UniqueSize": if img.shared_size < 0 { "N/A".to_string() } else { na(img.size - img.shared_size) },
+            "VirtualSize": na(img.size),
             "Containers": if img.containers < 0 { "N/A".to_string() } else { img.containers.to_string() },
         })
     }

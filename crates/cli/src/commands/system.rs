@@ -54,6 +54,32 @@ pub fn commands() -> Vec<Command> {
             run: disk_usage,
         },
         Command {
+            path: "system prune",
+            aliases: &[],
+            usage: "[OPTIONS]",
+            about: "Remove unused data",
+            flags: || {
+                vec![
+                    Flag::bool(
+                        "all",
+                        Some('a'),
+                        "Remove all unused images not just dangling ones",
+                    ),
+                    Flag::list(
+                        "filter",
+                        None,
+                        "filter",
+                        "Provide filter values (e.g. \"label=<key>=<value>\")",
+                    ),
+                    Flag::bool("force", Some('f'), "Do not prompt for confirmation"),
+                    Flag::bool("volumes", None, "Prune anonymous volumes"),
+                ]
+            },
+            args: Args::Max(0),
+            interspersed: true,
+            run: prune,
+        },
+        Command {
             path: "system info",
             aliases: &["info"],
             usage: "[OPTIONS]",
@@ -441,4 +467,96 @@ fn disk_usage(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
         .collect();
     out.push_str(&format::render(&bfmt, CACHE_COLUMNS, &brow)?);
     ctx.print(out)
+}
+
+/// `system prune`: docker's CLI composes it from the per-kind prune endpoints.
+fn prune(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
+    let all = p.bool("all");
+    let mut warning = String::from("WARNING! This will remove:\n  - all stopped containers\n");
+    if p.bool("volumes") {
+        warning.push_str("  - all anonymous volumes not used by at least one container\n");
+    }
+    warning.push_str(if all {
+        "  - all images without at least one container associated to them\n  - all build cache\n"
+    } else {
+        "  - all dangling images\n  - unused build cache\n"
+    });
+    if !p.bool("force") && !crate::commands::images::confirm(ctx, &warning)? {
+        return Ok(());
+    }
+    let base = crate::commands::images::filters_from_flags(&p.list("filter"))?;
+    let mut total = 0u64;
+    let mut post = |ctx: &mut Ctx, path: &str, q: Vec<(&str, String)>| -> Result<Value, CliError> {
+        let v: Value = ctx
+            .client()?
+            .call("POST", &with_query(path, &q), crate::client::Body::None)?
+            .json()?;
+        total += v.get("SpaceReclaimed").and_then(Value::as_u64).unwrap_or(0);
+        Ok(v)
+    };
+    let section =
+        |ctx: &mut Ctx, title: &str, items: Option<&Vec<Value>>| -> Result<(), CliError> {
+            let Some(items) = items.filter(|i| !i.is_empty()) else {
+                return Ok(());
+            };
+            ctx.println(title)?;
+            for i in items {
+                match i {
+                    Value::String(s) => ctx.println(s)?,
+                    Value::Object(m) => {
+                        for (k, v) in m {
+                            ctx.println(format!(
+                                "{}: {}",
+                                k.to_ascii_lowercase(),
+                                v.as_str().unwrap_or("")
+                            ))?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            ctx.println("")
+        };
+    let r = post(ctx, "/containers/prune", vec![("filters", base.to_json())])?;
+    section(
+        ctx,
+        "Deleted Containers:",
+        r.get("ContainersDeleted").and_then(Value::as_array),
+    )?;
+    if p.bool("volumes") {
+        let r = post(ctx, "/volumes/prune", vec![("filters", base.to_json())])?;
+        section(
+            ctx,
+            "Deleted Volumes:",
+            r.get("VolumesDeleted").and_then(Value::as_array),
+        )?;
+    }
+    let mut img_filters = base.clone();
+    if all {
+        img_filters.add("dangling", "false");
+    }
+    let r = post(
+        ctx,
+        "/images/prune",
+        vec![("filters", img_filters.to_json())],
+    )?;
+    section(
+        ctx,
+        "Deleted Images:",
+        r.get("ImagesDeleted").and_then(Value::as_array),
+    )?;
+    let mut q = vec![("filters", base.to_json())];
+    if all {
+        q.push(("all", "1".to_string()));
+    }
+    let r = post(ctx, "/build/prune", q)?;
+    section(
+        ctx,
+        "Deleted build cache objects:",
+        r.get("CachesDeleted").and_then(Value::as_array),
+    )?;
+    ctx.println(format!(
+        "Total reclaimed space: {}",
+        wharf_units::human_size(total as f64)
+    ))
 }

@@ -394,9 +394,14 @@ pub async fn prune(e: Arc<Engine>, r: Req) -> Reply {
         let size = {
             let e2 = e.clone();
             let key = rec.snapshot.clone();
-            e.blocking(move |_| Ok(e2.images.snapshots().usage(&key).unwrap_or(0)))
-                .await
-                .unwrap_or(0)
+            let state_dir = e.containers.dir(&rec.id);
+            // What df counts for a container: its writable layer and its state dir (logs).
+            e.blocking(move |_| {
+                Ok(e2.images.snapshots().usage(&key).unwrap_or(0)
+                    + wharf_store::fsutil::disk_usage(&state_dir).unwrap_or(0))
+            })
+            .await
+            .unwrap_or(0)
         };
         if lifecycle::remove(&e, &c, false, false).await.is_ok() {
             report.containers_deleted.push(rec.id.clone());

@@ -72,7 +72,14 @@ pub async fn version(e: Arc<Engine>, _r: Req) -> Reply {
 }
 
 pub async fn info(e: Arc<Engine>, _r: Req) -> Reply {
-    let images = e.blocking(|e| Ok(e.images.count()?)).await?;
+    let (images, (containers, running, paused, stopped)) = e
+        .blocking(|e| {
+            Ok((
+                e.images.count()?,
+                crate::service::system::container_counts(e),
+            ))
+        })
+        .await?;
     let driver = e.storage_driver();
     let driver_status: Vec<[String; 2]> = if driver == "overlay2" {
         vec![
@@ -90,10 +97,10 @@ pub async fn info(e: Arc<Engine>, _r: Req) -> Reply {
         .unwrap_or(0);
     let info = Info {
         id: e.id.clone(),
-        containers: 0,
-        containers_running: 0,
-        containers_paused: 0,
-        containers_stopped: 0,
+        containers,
+        containers_running: running,
+        containers_paused: paused,
+        containers_stopped: stopped,
         images: images as i64,
         driver: driver.into(),
         driver_status,
