@@ -18,7 +18,6 @@ use crate::config::{DaemonConfig, StorageDriver};
 use crate::hostinfo::HostInfo;
 use crate::service::containers::Containers;
 use crate::service::containers::exec::Execs;
-use crate::service::containers::record::CONTAINERS;
 use crate::service::events::Events;
 use crate::service::image_cache::ImageListCache;
 use crate::service::images::ImageUsers;
@@ -137,7 +136,6 @@ impl Engine {
         tables.extend(DirSnapshotter::TABLES);
         tables.extend(wharf_builder::TABLES);
         tables.push(JOURNAL);
-        tables.push(CONTAINERS);
         tables.push(VOLUMES);
         let db = Arc::new(Db::open(&root.join("metadata.db"), &tables)?);
 
@@ -174,7 +172,7 @@ impl Engine {
             docker_version: crate::VERSION.to_string(),
             puller: None,
         };
-        let containers = Containers::open(db.clone(), &root.join("containers"))
+        let containers = Containers::open(&root.join("containers"), &images)
             .map_err(|e| EngineError::Containers(e.message))?;
         let volumes = Volumes::new(db.clone(), &root.join("volumes"));
         Ok(Engine {

@@ -49,6 +49,17 @@ pub fn run(config: DaemonConfig) -> Result<(), DaemonError> {
         let pidfile = config.pidfile.clone();
         let engine = Arc::new(Engine::open(config)?);
         service::containers::restore::restore(&engine).await;
+        // Container records are written without fsync on the request path; make them durable
+        // within a second.
+        let flusher = engine.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let e = flusher.clone();
+                let _ = tokio::task::spawn_blocking(move || e.containers.flush()).await;
+            }
+        });
         let listener = server::bind(&socket).map_err(|source| DaemonError::Listen {
             path: socket.clone(),
             source,
@@ -75,6 +86,7 @@ pub fn run(config: DaemonConfig) -> Result<(), DaemonError> {
             let _ = tx.send(true);
         });
         server::serve(listener, engine.clone(), api::routes(), rx).await;
+        engine.containers.flush();
         let _ = std::fs::remove_file(&socket);
         if let Some(p) = &pidfile {
             let _ = std::fs::remove_file(p);

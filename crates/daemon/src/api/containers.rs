@@ -164,7 +164,9 @@ pub async fn attach(e: Arc<Engine>, mut r: Req) -> Reply {
         stderr: r.query_bool("stderr"),
         multiplex: !tty,
         detach_keys: attach_svc::detach_keys(r.query("detachKeys").unwrap_or(""))?,
-        close_stdin: stdin_once,
+        // As dockerd: the end of a client's input closes the container's stdin only without
+        // a tty (with one, a detaching client must leave the shell usable).
+        close_stdin: stdin_once && !tty,
         initial: Vec::new(),
     };
     if c.lock().state.status == Status::Paused {
@@ -392,13 +394,10 @@ pub async fn prune(e: Arc<Engine>, r: Req) -> Reply {
             continue;
         }
         let size = {
-            let e2 = e.clone();
-            let key = rec.snapshot.clone();
             let state_dir = e.containers.dir(&rec.id);
-            // What df counts for a container: its writable layer and its state dir (logs).
+            // What df counts for a container: its directory (writable layer and logs).
             e.blocking(move |_| {
-                Ok(e2.images.snapshots().usage(&key).unwrap_or(0)
-                    + wharf_store::fsutil::disk_usage(&state_dir).unwrap_or(0))
+                Ok(wharf_store::fsutil::disk_usage(&state_dir).unwrap_or(0))
             })
             .await
             .unwrap_or(0)

@@ -45,8 +45,9 @@ pub fn disk_usage(e: &Engine, version: ApiVersion) -> Result<DiskUsage, ApiError
             *volume_refs.entry(m.name.clone()).or_default() += 1;
         }
         let mut s = view::summary(e, &rec, true);
+        // The container's directory holds its writable layer and its logs.
         let state_dir = fsutil::disk_usage(&e.containers.dir(&rec.id)).unwrap_or(0) as i64;
-        s.size_rw = Some(s.size_rw.unwrap_or(0) + state_dir);
+        s.size_rw = Some(state_dir);
         containers
             .push(serde_json::to_value(&s).map_err(|err| ApiError::internal(err.to_string()))?);
     }

@@ -228,9 +228,70 @@ impl TestDaemon {
     }
 }
 
+impl TestDaemon {
+    /// Ids of the containers this daemon has state for.
+    pub fn container_ids(&self) -> Vec<String> {
+        std::fs::read_dir(self.root.join("containers"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.len() == 64)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Pids of the shims serving this daemon's containers (their command line names our data
+    /// root), found in /proc.
+    pub fn shim_pids(&self) -> Vec<u32> {
+        let prefix = self.root.join("containers").display().to_string();
+        let mut out = Vec::new();
+        for ent in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = ent.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(cmd) = std::fs::read(ent.path().join("cmdline")) else {
+                continue;
+            };
+            let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
+            if args.get(1) == Some(&&b"shim"[..])
+                && args
+                    .get(2)
+                    .is_some_and(|a| a.starts_with(prefix.as_bytes()))
+            {
+                out.push(pid);
+            }
+        }
+        out
+    }
+
+    /// Kills every container process of this daemon (through each container's cgroup), then
+    /// its shims (by pid), and removes the cgroups: what a test leaves must not outlive it.
+    pub fn kill_containers(&self) {
+        for id in self.container_ids() {
+            if let Ok(cg) = wharf_cgroups::Cgroup::open(&format!("/wharf/{id}")) {
+                let _ = cg.thaw();
+                let _ = cg.kill_all(9);
+                let _ = cg.destroy();
+            }
+        }
+        let pids = self.shim_pids();
+        for pid in &pids {
+            if let Some(p) = rustix::process::Pid::from_raw(*pid as i32) {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.shim_pids().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 impl Drop for TestDaemon {
     fn drop(&mut self) {
         self.stop();
+        self.kill_containers();
         // Unmount anything left under our dir (deepest first), then the dir goes with TempDir.
         let prefix = self.dir.path().to_string_lossy().to_string();
         if let Ok(mounts) = std::fs::read_to_string("/proc/self/mountinfo") {

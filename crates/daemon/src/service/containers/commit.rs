@@ -63,7 +63,8 @@ pub fn commit(e: &Engine, c: &Ctr, o: CommitOptions) -> Result<Digest, ApiError>
     if paused {
         shim::call_blocking(&dir, &Request::Pause, &[]).map_err(ApiError::from)?;
     }
-    let layer = write_layer(e, &rec.snapshot, parent.top_chain());
+    let upper = super::layer::of(e, &rec)?.upper;
+    let layer = write_layer(e, upper, parent.top_chain());
     if paused {
         let _ = shim::call_blocking(&dir, &Request::Resume, &[]);
     }
@@ -125,10 +126,9 @@ pub fn commit(e: &Engine, c: &Ctr, o: CommitOptions) -> Result<Digest, ApiError>
 /// layer, in one pass.
 fn write_layer(
     e: &Engine,
-    snapshot: &str,
+    upper: std::path::PathBuf,
     parent_chain: Option<&Digest>,
 ) -> Result<(wharf_store::lease::Lease, LayerRecord), ApiError> {
-    let upper = e.images.snapshots().upper_dir(snapshot)?;
     let mut lease = e.images.lease();
     let (reader, writer) = std::io::pipe().map_err(|err| ApiError::internal(err.to_string()))?;
     let producer = std::thread::spawn(move || {

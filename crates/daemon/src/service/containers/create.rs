@@ -20,11 +20,6 @@ use super::{Ctr, files, new_id};
 use crate::engine::Engine;
 use crate::error::ApiError;
 
-/// Snapshot key of a container's writable layer.
-pub fn snapshot_key(id: &str) -> String {
-    format!("container/{id}")
-}
-
 /// dockerd's merge of the image config under the container's (`daemon/commit.go: merge`).
 pub fn merge(user: &mut ContainerConfig, image: &ContainerConfig) {
     if user.user.is_empty() {
@@ -207,7 +202,6 @@ fn validate_host_config(e: &Engine, hc: &mut wharf_api::HostConfig) -> Result<()
 /// Everything a failed create must undo.
 struct Undo<'a> {
     e: &'a Engine,
-    snapshot: Option<String>,
     dir: Option<std::path::PathBuf>,
     volumes: Vec<String>,
 }
@@ -216,9 +210,6 @@ impl Drop for Undo<'_> {
     fn drop(&mut self) {
         if let Some(d) = &self.dir {
             let _ = fsutil::remove_all(d);
-        }
-        if let Some(s) = &self.snapshot {
-            let _ = self.e.images.snapshots().remove(s);
         }
         for v in &self.volumes {
             let _ = self.e.volumes.remove(v, &[], true);
@@ -307,19 +298,15 @@ pub fn create(
 
     let mut undo = Undo {
         e,
-        snapshot: None,
         dir: None,
         volumes: Vec::new(),
     };
-    let snapshots = e.images.snapshots();
-    let key = snapshot_key(&id);
-    snapshots.prepare(&key, image.top_chain().map(|c| c.as_str()), false)?;
-    undo.snapshot = Some(key.clone());
-
     let dir = e.containers.dir(&id);
     std::fs::create_dir_all(dir.join("rootfs"))
         .map_err(|err| ApiError::internal(format!("creating {}: {err}", dir.display())))?;
     undo.dir = Some(dir.clone());
+    let chain = image.top_chain().map(|c| c.to_string());
+    super::layer::prepare(e, &dir, chain.as_deref())?;
 
     let mut copy_up = Vec::new();
     for m in &mut specs {
@@ -359,7 +346,8 @@ pub fn create(
         }
     }
     if !copy_up.is_empty() {
-        super::fs::copy_up(e, &key, &dir, &copy_up)?;
+        let layer = super::layer::at(e, &dir, chain.as_deref())?;
+        super::fs::copy_up(&layer, &dir, &copy_up)?;
     }
 
     let host_network = hc.network_mode == "host";
@@ -437,8 +425,7 @@ pub fn create(
         config,
         host_config: hc,
         image: image.id.to_string(),
-        chain_id: image.top_chain().map(|c| c.to_string()),
-        snapshot: key,
+        chain_id: chain,
         driver: e.storage_driver().to_string(),
         mounts: specs,
         runtime,
@@ -502,7 +489,7 @@ fn dir_is_empty(p: &std::path::Path) -> bool {
 /// `busybox` → `busybox:latest`, as dockerd names a missing image.
 fn familiar(name: &str) -> String {
     match wharf_reference::Reference::parse_normalized(name) {
-        Ok(r) => r.familiar_string(),
+        Ok(r) => r.with_default_tag().familiar_string(),
         Err(_) => name.to_string(),
     }
 }

@@ -142,13 +142,10 @@ pub fn process_for(e: &Engine, c: &Ctr, o: ProcessOptions<'_>) -> Result<Process
         p.env.push(kv.clone());
     }
     if !user.is_empty() {
-        let rec = c.rec();
-        let snaps = e.images.snapshots();
-        let mut dirs = vec![snaps.upper_dir(&rec.snapshot)?];
-        dirs.extend(snaps.parent_dirs(&rec.snapshot)?);
+        let layer = super::layer::of(e, &c.rec())?;
         let layers = Layers {
-            dirs,
-            full_tree: snaps.layer_format() == wharf_store::snapshot::LayerFormat::FullTree,
+            dirs: layer.dirs(),
+            full_tree: layer.full_tree,
         };
         p.user = super::spec::resolve_user(user, &layers)?;
     }
@@ -234,7 +231,7 @@ pub async fn start(e: &Arc<Engine>, id: &str, s: ExecStart) -> Result<(), ApiErr
         stderr: rec.config.attach_stderr || !s.detach,
         multiplex: !tty,
         detach_keys: super::attach::detach_keys(&rec.config.detach_keys).unwrap_or_default(),
-        close_stdin: true,
+        close_stdin: !tty,
         initial: s.initial.clone(),
     });
     let dir = e.containers.dir(&c.id);
@@ -243,6 +240,9 @@ pub async fn start(e: &Arc<Engine>, id: &str, s: ExecStart) -> Result<(), ApiErr
         process: Box::new(process),
         attach,
     };
+    // Running from now: the client may see its stream end and ask for the exit code before
+    // this call returns.
+    e.execs.update(id, |x| x.running = true);
     let result = match s.conn {
         Some(fd) => shim::call_with_fd(&dir, req, fd).await,
         None => shim::call(&dir, req).await,
@@ -253,13 +253,13 @@ pub async fn start(e: &Arc<Engine>, id: &str, s: ExecStart) -> Result<(), ApiErr
         Err(err) => {
             let code = err.code.unwrap_or(126) as i64;
             e.execs.update(id, |r| {
+                r.running = false;
                 r.exit_code = Some(code);
             });
             return Err(err.into());
         }
     };
     e.execs.update(id, |x| {
-        x.running = true;
         x.pid = r.pid.unwrap_or(0);
     });
     lifecycle::event(

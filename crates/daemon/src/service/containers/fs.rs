@@ -14,9 +14,8 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use wharf_api::container::{ChangeItem, PathStat, file_mode};
-use wharf_runtime::RootfsMount;
-use wharf_store::snapshot::LayerFormat;
 
+use super::layer::Layer;
 use super::record::ContainerRecord;
 use crate::engine::Engine;
 use crate::error::ApiError;
@@ -38,38 +37,13 @@ fn internal(what: &str) -> impl Fn(wharf_runtime::Error) -> ApiError + '_ {
     move |e| ApiError::internal(format!("{what}: {e}"))
 }
 
-/// The container's layers, upper first.
-fn layer_dirs(e: &Engine, snapshot: &str) -> Result<Vec<PathBuf>, ApiError> {
-    let snaps = e.images.snapshots();
-    let mut dirs = vec![snaps.upper_dir(snapshot)?];
-    dirs.extend(snaps.parent_dirs(snapshot)?);
-    Ok(dirs)
-}
-
-/// A read-only view of the container's rootfs.
-fn read_only_mount(e: &Engine, snapshot: &str) -> Result<RootfsMount, ApiError> {
-    let dirs = layer_dirs(e, snapshot)?;
-    if dirs.len() == 1 || e.images.snapshots().layer_format() == LayerFormat::FullTree {
-        let mut m = RootfsMount::bind(&dirs[0]);
-        m.options = "rbind,ro".into();
-        return Ok(m);
-    }
-    let lower: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-    Ok(RootfsMount {
-        fstype: "overlay".into(),
-        source: "overlay".into(),
-        options: format!("lowerdir={},ro", lower.join(":")),
-    })
-}
-
-/// Runs `f` on a read-only view of a snapshot's tree.
+/// Runs `f` on a read-only view of a container's tree.
 pub fn with_read_view<T: Send>(
-    e: &Engine,
-    snapshot: &str,
+    layer: &Layer,
     mountpoint: &Path,
     f: impl FnOnce(&Path) -> Result<T, ApiError> + Send,
 ) -> Result<T, ApiError> {
-    let m = read_only_mount(e, snapshot)?;
+    let m = layer.read_only_mount();
     wharf_runtime::with_rootfs_mounted(&m, mountpoint, f)
         .map_err(internal("mounting the container's filesystem"))?
 }
@@ -84,15 +58,7 @@ fn with_write_view<T: Send>(
     if rec.state.status.is_alive() && rec.state.pid > 0 {
         return f(Path::new(&format!("/proc/{}/root", rec.state.pid)));
     }
-    let mounts = e.images.snapshots().mounts(&rec.snapshot)?;
-    let m = mounts
-        .first()
-        .ok_or_else(|| ApiError::internal("the container's snapshot has no mount"))?;
-    let m = RootfsMount {
-        fstype: m.fstype.clone(),
-        source: m.source.clone(),
-        options: m.options.join(","),
-    };
+    let m = super::layer::of(e, rec)?.mount();
     let target = e.containers.dir(&rec.id).join("rootfs");
     wharf_runtime::with_rootfs_mounted(&m, &target, f)
         .map_err(internal("mounting the container's filesystem"))?
@@ -204,7 +170,7 @@ fn stat_at(root: &Path, path: &str) -> Result<PathStat, ApiError> {
 /// `HEAD /containers/{id}/archive`.
 pub fn archive_stat(e: &Engine, rec: &ContainerRecord, path: &str) -> Result<PathStat, ApiError> {
     let mp = e.containers.dir(&rec.id).join("rootfs");
-    with_read_view(e, &rec.snapshot, &mp, |root| stat_at(root, path))
+    with_read_view(&super::layer::of(e, rec)?, &mp, |root| stat_at(root, path))
 }
 
 /// `GET /containers/{id}/archive`: the stat, then the tar of the path written to `out`.
@@ -215,7 +181,7 @@ pub fn archive_get(
     stat_ready: impl FnOnce(Result<PathStat, ApiError>) -> Option<Box<dyn Write + Send>> + Send,
 ) -> Result<(), ApiError> {
     let mp = e.containers.dir(&rec.id).join("rootfs");
-    with_read_view(e, &rec.snapshot, &mp, |root| {
+    with_read_view(&super::layer::of(e, rec)?, &mp, |root| {
         let st = stat_at(root, path);
         let ok = st.is_ok();
         let name = st.as_ref().map(|s| s.name.clone()).unwrap_or_default();
@@ -288,7 +254,7 @@ pub fn export(
     out: &mut (dyn Write + Send),
 ) -> Result<(), ApiError> {
     let mp = e.containers.dir(&rec.id).join("rootfs");
-    with_read_view(e, &rec.snapshot, &mp, |root| {
+    with_read_view(&super::layer::of(e, rec)?, &mp, |root| {
         wharf_archive::write_tree(root, out, &Default::default())
             .map(|_| ())
             .map_err(|err| ApiError::internal(format!("exporting: {err}")))
@@ -297,16 +263,15 @@ pub fn export(
 
 /// `GET /containers/{id}/changes`.
 pub fn diff(e: &Engine, rec: &ContainerRecord) -> Result<Vec<ChangeItem>, ApiError> {
-    let dirs = layer_dirs(e, &rec.snapshot)?;
-    let lowers: Vec<&Path> = dirs[1..].iter().map(PathBuf::as_path).collect();
-    // With the copying driver the upper directory is a full tree and its parent the image's
-    // full tree: comparing them gives the same answer.
-    let lowers: Vec<&Path> = if e.images.snapshots().layer_format() == LayerFormat::FullTree {
-        lowers.into_iter().take(1).collect()
+    let layer = super::layer::of(e, rec)?;
+    // With the copying driver the upper directory is a full tree and the image's top layer
+    // too: comparing the two gives the same answer.
+    let lowers: Vec<&Path> = if layer.full_tree {
+        layer.lowers.iter().take(1).map(PathBuf::as_path).collect()
     } else {
-        lowers
+        layer.lowers.iter().map(PathBuf::as_path).collect()
     };
-    let changes = wharf_archive::changes(&dirs[0], &lowers)
+    let changes = wharf_archive::changes(&layer.upper, &lowers)
         .map_err(|err| ApiError::internal(err.to_string()))?;
     let mounts: Vec<String> = rec.mounts.iter().map(|m| m.destination.clone()).collect();
     let hidden = |p: &str| INIT_PATHS.contains(&p) || mounts.iter().any(|m| m == p);
@@ -347,13 +312,12 @@ pub fn diff(e: &Engine, rec: &ContainerRecord) -> Result<Vec<ChangeItem>, ApiErr
 /// Copies image content at each destination into a new (empty) volume, as dockerd does on
 /// create, including the directory's own owner and mode.
 pub fn copy_up(
-    e: &Engine,
-    snapshot: &str,
+    layer: &Layer,
     container_dir: &Path,
     targets: &[(String, PathBuf)],
 ) -> Result<(), ApiError> {
     let mp = container_dir.join("rootfs");
-    with_read_view(e, snapshot, &mp, |root| {
+    with_read_view(layer, &mp, |root| {
         for (dst, vol) in targets {
             let Ok((dir, name)) = resolve_parent(root, dst) else {
                 continue;
@@ -376,7 +340,7 @@ pub fn copy_up(
     })
 }
 
-fn copy_tree(src: &Path, dst: &Path) -> Result<(), ApiError> {
+pub fn copy_tree(src: &Path, dst: &Path) -> Result<(), ApiError> {
     let (reader, writer) = std::io::pipe().map_err(|err| ApiError::internal(err.to_string()))?;
     let src = src.to_path_buf();
     let producer =

@@ -103,12 +103,10 @@ pub fn parse_signal(s: &str) -> Result<i32, ApiError> {
 /// What the shim needs, written into the state directory before it is spawned.
 fn prepare(e: &Engine, rec: &ContainerRecord) -> Result<PathBuf, ApiError> {
     let dir = e.containers.dir(&rec.id);
-    let snaps = e.images.snapshots();
-    let mut dirs = vec![snaps.upper_dir(&rec.snapshot)?];
-    dirs.extend(snaps.parent_dirs(&rec.snapshot)?);
+    let layer = super::layer::of(e, rec)?;
     let layers = Layers {
-        dirs,
-        full_tree: snaps.layer_format() == wharf_store::snapshot::LayerFormat::FullTree,
+        dirs: layer.dirs(),
+        full_tree: layer.full_tree,
     };
     let joined_pid = joined_pid(e, rec)?;
     let init = [
@@ -133,11 +131,11 @@ fn prepare(e: &Engine, rec: &ContainerRecord) -> Result<PathBuf, ApiError> {
             init_binary: init,
         },
     )?;
-    let mounts = snaps.mounts(&rec.snapshot)?;
-    let rootfs = mounts.first().map(|m| RootfsSpec {
-        fstype: m.fstype.clone(),
-        source: m.source.clone(),
-        options: m.options.join(","),
+    let m = layer.mount();
+    let rootfs = Some(RootfsSpec {
+        fstype: m.fstype,
+        source: m.source,
+        options: m.options,
     });
     let runtime = if rec.runtime.is_empty() || rec.runtime == crate::config::BUILTIN_RUNTIME {
         RuntimeChoice::Builtin
@@ -325,7 +323,8 @@ async fn fail_start(
         .unwrap_or_else(|p| p.into_inner())
         .clear();
     persist(e, c).await;
-    c.count_exit();
+    // Not an exit: `wait?condition=next-exit` keeps waiting, as with dockerd (the client
+    // reports the start error, not a wait error).
     c.notify();
     let code_str = code.unwrap_or(128).to_string();
     event(e, c, "die", &[("exitCode", code_str)]);
@@ -746,8 +745,8 @@ pub async fn remove_unlocked(
     Ok(())
 }
 
-/// Removes everything a container owns: a shim still lingering, the snapshot, the state
-/// directory, anonymous volumes (with `volumes`), and the record.
+/// Removes everything a container owns: a shim still lingering, its directory (record, writable
+/// layer, logs), and anonymous volumes (with `volumes`).
 fn cleanup(e: &Engine, c: &Ctr, volumes: bool) -> Result<Vec<String>, ApiError> {
     let rec = c.rec();
     let d = e.containers.dir(&rec.id);
@@ -756,16 +755,9 @@ fn cleanup(e: &Engine, c: &Ctr, volumes: bool) -> Result<Vec<String>, ApiError> 
     if d.join(wharf_shim::protocol::SOCKET).exists() {
         let _ = shim::call_blocking(&d, &Request::Shutdown, &[]);
     }
-    match e.images.snapshots().remove(&rec.snapshot) {
-        Ok(()) | Err(wharf_store::StoreError::SnapshotNotFound(_)) => {}
-        Err(err) => {
-            return Err(ApiError::internal(format!(
-                "unable to remove filesystem for {}: {err}",
-                rec.id
-            )));
-        }
-    }
-    fsutil::remove_all(&d)?;
+    fsutil::remove_all(&d).map_err(|err| {
+        ApiError::internal(format!("unable to remove filesystem for {}: {err}", rec.id))
+    })?;
     let mut removed = Vec::new();
     if volumes {
         for m in rec
@@ -779,6 +771,6 @@ fn cleanup(e: &Engine, c: &Ctr, volumes: bool) -> Result<Vec<String>, ApiError> 
             }
         }
     }
-    e.containers.delete_record(&rec.id)?;
+    e.containers.delete_record(&rec.id);
     Ok(removed)
 }

@@ -9,6 +9,11 @@
 //! * [`view`]: inspect and `ps` shapes and filters; [`fs`]: diff, commit, archive, export;
 //!   [`resources`]: stats, top, update.
 //!
+//! Records: each container's record is `containers/<id>/container.json` (written atomically,
+//! no fsync on the request path; a background flusher makes changes durable within a second),
+//! so create/start/stop/rm cost no database commit. The record survives a daemon crash (page
+//! cache); what runs is re-learned from the shims. Its writable layer lives beside it ([`layer`]).
+//!
 //! Locking: the registry map is a short-lived `std` mutex; each container's record is behind
 //! its own `std` mutex (never held across an await); lifecycle operations on one container are
 //! serialized by its async `op` lock.
@@ -20,6 +25,7 @@ pub mod exec;
 pub mod files;
 pub mod fs;
 pub mod health;
+pub mod layer;
 pub mod lifecycle;
 pub mod logs;
 pub mod mounts;
@@ -39,11 +45,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
+use wharf_image::ImageStore;
 use wharf_shim::protocol::AttachSpec;
-use wharf_store::db::Db;
+use wharf_store::lease::Lease;
 
 use crate::error::ApiError;
-use record::{CONTAINERS, ContainerRecord};
+use record::ContainerRecord;
+
+/// The record's file name in the container's directory.
+pub const RECORD_FILE: &str = "container.json";
 
 /// One container in memory.
 pub struct Ctr {
@@ -64,11 +74,14 @@ pub struct Ctr {
     pub exec_ids: Mutex<Vec<String>>,
     /// The restart manager's current back-off.
     pub backoff_ms: AtomicU64,
+    /// Keeps the image's layers from being removed while the container exists.
+    _lease: Mutex<Option<Lease>>,
 }
 
 impl Ctr {
-    fn new(rec: ContainerRecord) -> Ctr {
+    fn new(rec: ContainerRecord, lease: Option<Lease>) -> Ctr {
         Ctr {
+            _lease: Mutex::new(lease),
             id: rec.id.clone(),
             rec: Mutex::new(rec),
             op: tokio::sync::Mutex::new(()),
@@ -120,24 +133,46 @@ struct Registry {
 }
 
 pub struct Containers {
-    db: Arc<Db>,
     root: PathBuf,
+    images: ImageStore,
     reg: Mutex<Registry>,
+    /// Records written since the last flush.
+    dirty: Mutex<std::collections::HashSet<String>>,
+}
+
+fn lease_for(images: &ImageStore, rec: &ContainerRecord) -> Option<Lease> {
+    let chain = rec.chain_id.as_ref()?;
+    let mut l = images.lease();
+    l.add(chain.clone());
+    Some(l)
 }
 
 impl Containers {
     /// Loads every container record (start-up cost proportional to containers).
-    pub fn open(db: Arc<Db>, root: &Path) -> Result<Containers, ApiError> {
-        let recs: Vec<(String, ContainerRecord)> = db.read(|tx| tx.scan(CONTAINERS, ""))?;
+    pub fn open(root: &Path, images: &ImageStore) -> Result<Containers, ApiError> {
         let mut reg = Registry::default();
-        for (_, rec) in recs {
+        for ent in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let path = ent.path().join(RECORD_FILE);
+            let Ok(data) = std::fs::read(&path) else {
+                continue;
+            };
+            let rec: ContainerRecord = match serde_json::from_slice(&data) {
+                Ok(r) => r,
+                Err(err) => {
+                    tracing::warn!(path = %path.display(), error = %err, "unreadable container record");
+                    continue;
+                }
+            };
             reg.names.insert(rec.name.clone(), rec.id.clone());
-            reg.by_id.insert(rec.id.clone(), Arc::new(Ctr::new(rec)));
+            let lease = lease_for(images, &rec);
+            reg.by_id
+                .insert(rec.id.clone(), Arc::new(Ctr::new(rec, lease)));
         }
         Ok(Containers {
-            db,
             root: root.to_path_buf(),
+            images: images.clone(),
             reg: Mutex::new(reg),
+            dirty: Mutex::new(Default::default()),
         })
     }
 
@@ -205,7 +240,8 @@ impl Containers {
             )));
         }
         reg.names.insert(rec.name.clone(), rec.id.clone());
-        let c = Arc::new(Ctr::new(rec));
+        let lease = lease_for(&self.images, &rec);
+        let c = Arc::new(Ctr::new(rec, lease));
         reg.by_id.insert(c.id.clone(), c.clone());
         Ok(c)
     }
@@ -235,19 +271,52 @@ impl Containers {
         c.notify();
     }
 
-    /// Writes a container's record (blocking: call from a blocking context).
+    /// Writes a container's record (a small atomic file write; call from a blocking context).
     pub fn save(&self, c: &Ctr) -> Result<(), ApiError> {
         let rec = c.rec();
         if c.is_removed() {
             return Ok(());
         }
-        self.db.write(|tx| tx.put(CONTAINERS, &rec.id, &rec))?;
+        let dir = self.dir(&rec.id);
+        let data = serde_json::to_vec(&rec)
+            .map_err(|err| ApiError::internal(format!("encoding container record: {err}")))?;
+        let tmp = dir.join(".container.json.tmp");
+        std::fs::write(&tmp, &data)
+            .and_then(|()| std::fs::rename(&tmp, dir.join(RECORD_FILE)))
+            .map_err(|err| ApiError::internal(format!("writing container record: {err}")))?;
+        self.dirty
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(rec.id);
         Ok(())
     }
 
-    pub fn delete_record(&self, id: &str) -> Result<(), ApiError> {
-        self.db.write(|tx| tx.delete(CONTAINERS, id).map(|_| ()))?;
-        Ok(())
+    /// Makes the records written since the last call durable (fsync of each file and of the
+    /// containers directory). Run by a background task every second.
+    pub fn flush(&self) {
+        let ids: Vec<String> =
+            std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_iter()
+                .collect();
+        if ids.is_empty() {
+            return;
+        }
+        for id in &ids {
+            let dir = self.dir(id);
+            if let Ok(f) = std::fs::File::open(dir.join(RECORD_FILE)) {
+                let _ = f.sync_all();
+            }
+            let _ = wharf_store::fsutil::sync_dir(&dir);
+        }
+        let _ = wharf_store::fsutil::sync_dir(&self.root);
+    }
+
+    /// Forgets a removed container's pending flush.
+    pub fn delete_record(&self, id: &str) {
+        self.dirty
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
     }
 }
 

@@ -61,13 +61,8 @@ pub fn after_exit(e: Arc<Engine>, c: Arc<Ctr>) {
         if !c.restart_pending.swap(false, Ordering::SeqCst) || c.is_removed() {
             return;
         }
-        {
-            let mut r = c.lock();
-            r.restart_count += 1;
-            if r.state.status == Status::Restarting {
-                r.state.status = Status::Exited;
-            }
-        }
+        // Still `restarting` until the start succeeds (or fails and says `exited`).
+        c.lock().restart_count += 1;
         if let Err(err) = super::lifecycle::start_locked(&e, &c).await {
             tracing::warn!(container = %c.id, error = %err.message, "restart by policy failed");
             drop(_g);

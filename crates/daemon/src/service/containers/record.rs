@@ -1,15 +1,12 @@
-//! What the metadata database keeps per container (table `containers`, keyed by id): the
-//! configuration as created, and the last known state. The shim's `exit.json` is the durable
-//! record of an exit that happened while the daemon was away.
+//! What is kept per container (`containers/<id>/container.json`): the configuration as
+//! created, and the last known state. The shim's `exit.json` is the record of an exit that
+//! happened while the daemon was away.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use wharf_api::container::{HealthcheckResult, MountPoint};
 use wharf_api::{ContainerConfig, HostConfig};
-use wharf_store::db::Table;
-
-pub const CONTAINERS: Table = Table::new("containers");
 
 /// Go's zero time, as dockerd prints unset times.
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -159,8 +156,6 @@ pub struct ContainerRecord {
     /// Top ChainID of the image: the snapshot's parent (none for an image without layers).
     #[serde(default)]
     pub chain_id: Option<String>,
-    /// Snapshot key of the container's writable layer.
-    pub snapshot: String,
     pub driver: String,
     pub mounts: Vec<MountSpec>,
     /// OCI runtime for this container (`wharf`, `runc`, `crun`).

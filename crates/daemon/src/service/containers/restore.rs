@@ -82,8 +82,8 @@ pub async fn restore(e: &Arc<Engine>) {
     let _ = tokio::task::spawn_blocking(move || sweep(&e2)).await;
 }
 
-/// Removes container directories and snapshots no record names (a create interrupted by a
-/// crash).
+/// Removes container directories no record names (a create interrupted by a crash) and the
+/// snapshots earlier versions kept container layers in.
 fn sweep(e: &Engine) {
     let known: std::collections::HashSet<String> =
         e.containers.all().iter().map(|c| c.id.clone()).collect();
@@ -93,16 +93,6 @@ fn sweep(e: &Engine) {
             if name.len() == 64 && !known.contains(&name) {
                 tracing::info!(container = %name, "removing the leftover of an interrupted create");
                 let _ = fsutil::remove_all(&ent.path());
-            }
-        }
-    }
-    if let Ok(snaps) = e.images.snapshots().list() {
-        for (key, _) in snaps {
-            if let Some(id) = key.strip_prefix("container/")
-                && !known.contains(id)
-            {
-                tracing::info!(snapshot = %key, "removing an orphaned container layer");
-                let _ = e.images.snapshots().remove(&key);
             }
         }
     }

@@ -57,7 +57,8 @@ fn state(rec: &ContainerRecord) -> ContainerState {
     let s = &rec.state;
     ContainerState {
         status: s.status.as_str().into(),
-        running: s.status.is_alive(),
+        // dockerd keeps `Running` set while a restart policy restarts the container.
+        running: s.status.is_alive() || s.status == Status::Restarting,
         paused: s.status == Status::Paused,
         restarting: s.status == Status::Restarting,
         oom_killed: s.oom_killed,
@@ -97,23 +98,19 @@ fn networks(rec: &ContainerRecord) -> BTreeMap<String, EndpointSettings> {
 pub fn inspect(e: &Engine, c: &Ctr, size: bool) -> Result<ContainerInspect, ApiError> {
     let rec = c.rec();
     let dir = e.containers.dir(&rec.id);
-    let snaps = e.images.snapshots();
     let mut gd = BTreeMap::new();
-    if let Ok(upper) = snaps.upper_dir(&rec.snapshot) {
-        let lowers: Vec<String> = snaps
-            .parent_dirs(&rec.snapshot)
-            .unwrap_or_default()
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        if !lowers.is_empty() {
+    if let Ok(layer) = super::layer::of(e, &rec) {
+        if !layer.lowers.is_empty() && !layer.full_tree {
+            let lowers: Vec<String> = layer
+                .lowers
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             gd.insert("LowerDir".to_string(), lowers.join(":"));
         }
         gd.insert("MergedDir".into(), dir.join("rootfs").display().to_string());
-        if let Some(parent) = upper.parent() {
-            gd.insert("WorkDir".into(), parent.join("work").display().to_string());
-        }
-        gd.insert("UpperDir".into(), upper.display().to_string());
+        gd.insert("UpperDir".into(), layer.upper.display().to_string());
+        gd.insert("WorkDir".into(), layer.work.display().to_string());
     }
     let (size_rw, size_root) = if size { sizes(e, &rec) } else { (None, None) };
     let exec_ids = c.exec_ids.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -175,12 +172,7 @@ pub fn inspect(e: &Engine, c: &Ctr, size: bool) -> Result<ContainerInspect, ApiE
 
 /// `SizeRw` (the writable layer) and `SizeRootFs` (with the image).
 fn sizes(e: &Engine, rec: &ContainerRecord) -> (Option<i64>, Option<i64>) {
-    let snaps = e.images.snapshots();
-    let rw = snaps
-        .upper_dir(&rec.snapshot)
-        .ok()
-        .and_then(|p| wharf_store::fsutil::content_size(&p).ok())
-        .unwrap_or(0) as i64;
+    let rw = super::layer::of(e, rec).map(|l| l.size()).unwrap_or(0) as i64;
     let image = rec
         .image
         .parse()
@@ -319,7 +311,7 @@ pub fn list(
             || limit.is_some_and(|l| l > 0)
             || before.is_some()
             || since.is_some();
-        if !show_all && !st.is_alive() {
+        if !show_all && !st.is_alive() && st != Status::Restarting {
             continue;
         }
         let label_ok = |l: &String| {
