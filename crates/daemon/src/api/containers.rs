@@ -396,11 +396,9 @@ pub async fn prune(e: Arc<Engine>, r: Req) -> Reply {
         let size = {
             let state_dir = e.containers.dir(&rec.id);
             // What df counts for a container: its directory (writable layer and logs).
-            e.blocking(move |_| {
-                Ok(wharf_store::fsutil::disk_usage(&state_dir).unwrap_or(0))
-            })
-            .await
-            .unwrap_or(0)
+            e.blocking(move |_| Ok(wharf_store::fsutil::disk_usage(&state_dir).unwrap_or(0)))
+                .await
+                .unwrap_or(0)
         };
         if lifecycle::remove(&e, &c, false, false).await.is_ok() {
             report.containers_deleted.push(rec.id.clone());
