@@ -117,14 +117,19 @@ impl Cache {
         })
     }
 
-    /// Records hits (one transaction for the whole build).
+    /// Records hits (one transaction for the whole build). Usage is kept to the minute: a record
+    /// used less than a minute ago is not rewritten, so rebuilding over and over writes nothing.
     pub fn touch(&self, keys: &[String]) -> wharf_store::Result<()> {
-        if keys.is_empty() {
+        let t = now();
+        let stale: Vec<&String> = keys
+            .iter()
+            .filter(|k| self.get(k).is_some_and(|r| t - r.last_used >= 60))
+            .collect();
+        if stale.is_empty() {
             return Ok(());
         }
-        let t = now();
         self.db.write(|tx| {
-            for k in keys {
+            for k in stale {
                 if let Some(mut r) = tx.get::<Record>(BUILD_CACHE, k)? {
                     r.last_used = t;
                     r.usage_count += 1;
@@ -326,7 +331,11 @@ mod tests {
                 .starts_with("nothing was built on 0123456789ab")
         );
         c.touch(&[old.key()]).unwrap();
-        assert_eq!(c.get(&old.key()).unwrap().usage_count, 2);
+        assert_eq!(
+            c.get(&old.key()).unwrap().usage_count,
+            1,
+            "used a moment ago"
+        );
         let all = c.list().unwrap();
         assert_eq!(c.remove(&all).unwrap(), 1);
         assert!(c.list().unwrap().is_empty());

@@ -162,7 +162,6 @@ impl Committer<'_> {
             Some(p) => Digest::sha256_of(format!("{p} {}", stats.diff_id).as_bytes()),
         };
         lease.add(chain.to_string());
-        wharf_store::fsutil::syncfs(&upper)?;
         let size = match snaps.commit(chain.as_str(), key) {
             Ok(info) => info.size,
             Err(StoreError::SnapshotExists(_)) => {

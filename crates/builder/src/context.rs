@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::Arc;
 
 use wharf_archive::tar::{self, EntryKind, Timestamp};
 use wharf_digest::{Digest, Hasher};
@@ -24,7 +25,8 @@ pub struct Entry {
     pub size: u64,
     /// Symlink target (as written) or hard link target (clean context path).
     pub link: String,
-    /// Where the data starts in the spool (regular files).
+    /// Which spool holds the data, and where it starts (regular files).
+    spool: usize,
     offset: u64,
     /// sha256 of the data (regular files).
     pub digest: Option<Digest>,
@@ -41,6 +43,7 @@ impl Entry {
             mtime: Timestamp::default(),
             size: 0,
             link: String::new(),
+            spool: 0,
             offset: 0,
             digest: None,
             xattrs: BTreeMap::new(),
@@ -67,9 +70,11 @@ impl Entry {
     }
 }
 
-/// A received build context.
+/// A received build context. Cloning is cheap: the data files are shared.
+#[derive(Clone)]
 pub struct Context {
-    spool: File,
+    /// Data files (unlinked); entries name theirs by index.
+    spools: Vec<Arc<File>>,
     entries: BTreeMap<String, Entry>,
 }
 
@@ -150,7 +155,10 @@ impl Context {
         entries
             .entry(String::new())
             .or_insert_with(|| Entry::dir(0o755));
-        Ok(Context { spool, entries })
+        Ok(Context {
+            spools: vec![Arc::new(spool)],
+            entries,
+        })
     }
 
     /// An empty context (a Dockerfile sent alone).
@@ -158,7 +166,7 @@ impl Context {
         let mut entries = BTreeMap::new();
         entries.insert(String::new(), Entry::dir(0o755));
         Ok(Context {
-            spool: tmpfile(spool_dir)?,
+            spools: vec![Arc::new(tmpfile(spool_dir)?)],
             entries,
         })
     }
@@ -171,18 +179,25 @@ impl Context {
         mode: u32,
         mtime: Timestamp,
     ) -> io::Result<()> {
-        let offset = self.spool.metadata()?.len();
-        self.spool.write_all_at(data, offset)?;
+        let spool = &self.spools[0];
+        let offset = spool.metadata()?.len();
+        spool.write_all_at(data, offset)?;
         let rel = rel_path(rel);
         let mut e = Entry::dir(mode);
         e.kind = EntryKind::Regular;
         e.size = data.len() as u64;
+        e.spool = 0;
         e.offset = offset;
         e.mtime = mtime;
         e.digest = Some(Digest::sha256_of(data));
         add_parents(&mut self.entries, &rel);
         self.entries.insert(rel, e);
         Ok(())
+    }
+
+    /// How many data files the context spans.
+    pub fn spool_count(&self) -> usize {
+        self.spools.len()
     }
 
     pub fn get(&self, rel: &str) -> Option<&Entry> {
@@ -311,10 +326,86 @@ impl Context {
     /// The data of a regular file entry.
     pub fn reader<'a>(&'a self, e: &Entry) -> impl Read + 'a {
         SpoolReader {
-            file: &self.spool,
+            file: &self.spools[e.spool],
             pos: e.offset,
             end: e.offset + e.size,
         }
+    }
+
+    /// Builds a context from a manifest: regular files named in `received` (a context holding
+    /// just the files the engine asked for) come from there, the others from `base` (an
+    /// earlier context whose files had the same `stat` data).
+    pub fn assemble(
+        manifest: &[wharf_api::build::ContextEntry],
+        received: Context,
+        base: Option<&Context>,
+    ) -> io::Result<Context> {
+        let mut spools = received.spools.clone();
+        let base_at = spools.len();
+        if let Some(b) = base {
+            spools.extend(b.spools.iter().cloned());
+        }
+        let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+        entries.insert(String::new(), Entry::dir(0o755));
+        for m in manifest {
+            let rel = rel_path(&m.path);
+            let mtime = Timestamp::new(m.mtime, m.mtime_ns);
+            let entry = match m.kind.as_str() {
+                "d" => {
+                    let mut e = Entry::dir(m.mode & 0o7777);
+                    e.mtime = mtime;
+                    e
+                }
+                "l" => {
+                    let mut e = Entry::dir(m.mode & 0o7777);
+                    e.kind = EntryKind::Symlink;
+                    e.link = m.link.clone();
+                    e.mtime = mtime;
+                    e
+                }
+                _ => match received.entries.get(&rel) {
+                    Some(e) if e.kind == EntryKind::Regular => e.clone(),
+                    _ => {
+                        let Some(mut e) = base.and_then(|b| b.entries.get(&rel)).cloned() else {
+                            return Err(io::Error::other(format!(
+                                "the build context lacks {rel}: send it again"
+                            )));
+                        };
+                        e.spool += base_at;
+                        e.mode = m.mode & 0o7777;
+                        e.mtime = mtime;
+                        e
+                    }
+                },
+            };
+            if rel.is_empty() {
+                continue;
+            }
+            add_parents(&mut entries, &rel);
+            entries.insert(rel, entry);
+        }
+        Ok(Context { spools, entries })
+    }
+
+    /// Copies a regular file entry's data into `out` (in the kernel where it can).
+    pub fn copy_to(&self, e: &Entry, out: &File) -> io::Result<u64> {
+        let mut off = e.offset;
+        let end = e.offset + e.size;
+        while off < end {
+            let want = (end - off).min(1 << 30) as usize;
+            let spool: &File = &self.spools[e.spool];
+            match rustix::fs::copy_file_range(spool, Some(&mut off), out, None, want) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(_) => {}
+                Err(
+                    rustix::io::Errno::XDEV | rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS,
+                ) if off == e.offset => {
+                    return io::copy(&mut self.reader(e), &mut &*out);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(e.size)
     }
 
     /// Reads a whole regular file.
@@ -338,6 +429,7 @@ fn entry_of(h: &tar::Header, offset: u64, digest: Option<Digest>) -> Entry {
         mtime: h.mtime,
         size: 0,
         link: String::new(),
+        spool: 0,
         offset,
         digest,
         xattrs: h.xattrs.clone(),

@@ -454,20 +454,51 @@ impl Writer<'_> {
         owner: (u32, u32),
         mtime: i64,
     ) -> Result<(), StepError> {
+        self.create_file(rel, size, mode, owner, mtime, &mut |f| {
+            io::copy(&mut data.take(size), &mut &*f)
+        })
+    }
+
+    /// Creates a file, fills it, then sets owner, mode and times on the open descriptor.
+    fn create_file(
+        &mut self,
+        rel: &str,
+        size: u64,
+        mode: u32,
+        owner: (u32, u32),
+        mtime: i64,
+        fill: &mut dyn FnMut(&File) -> io::Result<u64>,
+    ) -> Result<(), StepError> {
         let p = self.top_path(rel)?;
-        let mut f = OpenOptions::new()
+        let f = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&p)?;
-        let n = io::copy(&mut data.take(size), &mut f)?;
+        let n = fill(&f)?;
         if n != size {
             return Err(StepError::msg(format!("short read copying {rel}")));
         }
-        fsview::chown(&p, owner)?;
-        f.set_permissions(fs::Permissions::from_mode(self.mode(mode)))?;
-        drop(f);
-        fsview::set_times(&p, mtime, mtime)?;
+        rustix::fs::fchown(
+            &f,
+            Some(rustix::process::Uid::from_raw(owner.0)),
+            Some(rustix::process::Gid::from_raw(owner.1)),
+        )
+        .map_err(io::Error::from)?;
+        rustix::fs::fchmod(&f, rustix::fs::Mode::from_raw_mode(self.mode(mode)))
+            .map_err(io::Error::from)?;
+        let ts = rustix::fs::Timespec {
+            tv_sec: mtime,
+            tv_nsec: 0,
+        };
+        rustix::fs::futimens(
+            &f,
+            &rustix::fs::Timestamps {
+                last_access: ts,
+                last_modification: ts,
+            },
+        )
+        .map_err(io::Error::from)?;
         Ok(())
     }
 
@@ -478,8 +509,9 @@ impl Writer<'_> {
         rel: &str,
         owner: (u32, u32),
     ) -> Result<(), StepError> {
-        let mut r = ctx.reader(e);
-        self.put_file(rel, &mut r, e.size, e.mode, owner, e.mtime.secs)
+        self.create_file(rel, e.size, e.mode, owner, e.mtime.secs, &mut |f| {
+            ctx.copy_to(e, f)
+        })
     }
 
     fn put_symlink(

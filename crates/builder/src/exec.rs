@@ -67,6 +67,8 @@ pub(crate) struct Shared<'a> {
     cancel: AtomicBool,
     hits: Mutex<Vec<String>>,
     consumed: Mutex<BTreeSet<String>>,
+    /// Some step made something new (to be synced at the end).
+    made: AtomicBool,
 }
 
 impl Shared<'_> {
@@ -92,6 +94,10 @@ impl Shared<'_> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots[i] = slot;
         self.ready.notify_all();
+    }
+
+    pub fn made_something(&self) {
+        self.made.store(true, Ordering::Relaxed);
     }
 
     pub fn hit(&self, key: String) {
@@ -397,6 +403,7 @@ impl Builder {
             cancel: AtomicBool::new(false),
             hits: Mutex::new(Vec::new()),
             consumed: Mutex::new(consumed_extra),
+            made: AtomicBool::new(false),
         };
         let mut starts = Vec::new();
         for &i in &stages {
@@ -411,7 +418,10 @@ impl Builder {
                 let start = starts[order];
                 s.spawn(move || {
                     let so = shared.out.stage(order);
-                    let r = StageRun::new(shared, i, so.clone(), start, total).run();
+                    // Steps commit without syncing; the build syncs once at the end.
+                    let r = wharf_store::db::deferred(|| {
+                        StageRun::new(shared, i, so.clone(), start, total).run()
+                    });
                     match r {
                         Ok(img) => shared.set_slot(i, Slot::Done(Box::new(img))),
                         Err(e) => {
@@ -428,8 +438,14 @@ impl Builder {
             }
         });
         let _ = std::fs::remove_dir_all(&work);
+        if shared.made.load(Ordering::Relaxed) {
+            // Make the steps' files durable, then their records (which the deferred commits
+            // kept in memory) with one durable commit.
+            wharf_store::fsutil::syncfs(&self.work_root)?;
+            self.store.db().write(|_| Ok(()))?;
+        }
         let hits = std::mem::take(&mut *shared.hits.lock().unwrap_or_else(|e| e.into_inner()));
-        let _ = self.cache.touch(&hits);
+        let _ = wharf_store::db::deferred(|| self.cache.touch(&hits));
         let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
         errors.sort_by_key(|(o, _)| *o);
         if let Some(pos) = errors
@@ -463,7 +479,10 @@ impl Builder {
         out.global(&format!("Successfully built {}\n", short(id.as_str())));
         let mut tagged = Vec::new();
         for t in &p.tags {
-            self.store.add_ref(&id, t)?;
+            // A rebuild that made the same image leaves its tag as it is (no write).
+            if self.store.lookup_ref(t)?.as_ref() != Some(&id) {
+                self.store.add_ref(&id, t)?;
+            }
             out.global(&format!("Successfully tagged {}\n", t.familiar_string()));
             tagged.push(t.familiar_string());
         }

@@ -14,6 +14,7 @@ pub mod commit;
 pub mod config;
 pub mod context;
 mod copy;
+pub mod ctxcache;
 pub mod error;
 pub mod exec;
 pub mod fetch;
@@ -86,6 +87,8 @@ pub struct Builder {
     /// Recorded as `docker_version` in image configs.
     pub docker_version: String,
     pub puller: Option<Arc<dyn Puller>>,
+    /// Contexts wharf's CLI sends incrementally.
+    pub contexts: ctxcache::ContextCache,
 }
 
 /// Database tables the builder keeps (register them when opening the database).

@@ -163,8 +163,10 @@ impl<'a> StageRun<'a> {
                 return Err(BuildError::Cancelled);
             }
             self.print_step(&cmd.source);
+            let t = std::time::Instant::now();
             self.dispatch(cmd)
                 .map_err(|e| self.fail(cmd.location.start_line, e))?;
+            tracing::debug!(step = %cmd.source, ms = t.elapsed().as_secs_f64() * 1e3, "build step");
             self.print_id();
         }
         if let Some(id) = &self.image.id {
@@ -336,6 +338,7 @@ impl<'a> StageRun<'a> {
     }
 
     fn record(&self, key: &str, inputs: &Inputs, size: u64) -> Result<(), StepError> {
+        self.sh.made_something();
         if let Some(id) = &self.image.id {
             self.sh.b.cache.put(key, id, inputs, size)?;
         }
@@ -425,6 +428,7 @@ impl<'a> StageRun<'a> {
     ) -> Result<(), StepError> {
         let mut lease = self.sh.b.store.lease();
         let committer = self.committer();
+        let t = std::time::Instant::now();
         let layer = match committer.write_layer(&self.image, key, &mut lease) {
             Ok(l) => l,
             Err(e) => {
@@ -433,6 +437,7 @@ impl<'a> StageRun<'a> {
             }
         };
         let size = layer.as_ref().map(|l| l.record.size).unwrap_or(0);
+        tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, size, "layer written");
         let cfg = self.cfg.clone();
         let image = committer.commit(
             &self.image,

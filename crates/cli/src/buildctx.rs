@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use wharf_api::build::{ContextEntry, ContextManifest};
 use wharf_archive::tar::{EntryKind, Header, Timestamp, Writer};
 use wharf_dockerfile::ignore::{Patterns, read_all, trim_build_files_from_excludes};
 
@@ -78,20 +79,37 @@ fn header_for(rel: &str, md: &fs::Metadata, path: &Path) -> io::Result<Option<He
     Ok(Some(h))
 }
 
-struct Walker<W: Write> {
-    tar: Writer<W>,
-    patterns: Option<Patterns>,
-    extra: Vec<(String, Vec<u8>)>,
+/// One entry found in the context directory.
+struct Item {
+    rel: String,
+    path: PathBuf,
+    md: fs::Metadata,
 }
 
-impl<W: Write> Walker<W> {
+/// A context directory after `.dockerignore`: what to send, in order.
+pub struct Scan {
+    items: Vec<Item>,
+    /// Generated files (a Dockerfile from stdin or outside the context, and the `.dockerignore`
+    /// hiding it), sent last.
+    extra: Vec<(String, Vec<u8>)>,
+    pub dockerfile: String,
+    /// Identifies this context to the engine across builds (incremental transfer).
+    pub id: String,
+}
+
+struct Walk<'a> {
+    patterns: Option<&'a Patterns>,
+    skip_dockerignore: bool,
+    items: Vec<Item>,
+}
+
+impl Walk<'_> {
     fn excluded(&self, rel: &str) -> bool {
         self.patterns
-            .as_ref()
             .is_some_and(|p| p.matches(rel).unwrap_or(false))
     }
 
-    fn walk(&mut self, root: &Path, dir: &Path, prefix: &str) -> io::Result<()> {
+    fn walk(&mut self, dir: &Path, prefix: &str) -> io::Result<()> {
         let mut names: Vec<_> = fs::read_dir(dir)?
             .filter_map(|e| e.ok().map(|e| e.file_name()))
             .collect();
@@ -110,56 +128,42 @@ impl<W: Write> Walker<W> {
                 if excluded
                     && self
                         .patterns
-                        .as_ref()
                         .is_some_and(|p| p.can_skip_dir(&rel).unwrap_or(false))
                 {
                     continue;
                 }
-                if !excluded && let Some(h) = header_for(&rel, &md, &path)? {
-                    self.tar.append(&h, io::empty()).map_err(io::Error::other)?;
+                if !excluded {
+                    self.items.push(Item {
+                        rel: rel.clone(),
+                        path: path.clone(),
+                        md,
+                    });
                 }
-                self.walk(root, &path, &rel)?;
+                self.walk(&path, &rel)?;
                 continue;
             }
-            if excluded {
+            if excluded || (rel == ".dockerignore" && self.skip_dockerignore) {
                 continue;
             }
-            if rel == ".dockerignore" && !self.extra.is_empty() {
-                continue;
+            let ft = md.file_type();
+            if ft.is_file() || ft.is_symlink() {
+                self.items.push(Item { rel, path, md });
             }
-            let Some(h) = header_for(&rel, &md, &path)? else {
-                continue;
-            };
-            if h.kind == EntryKind::Regular {
-                let f = fs::File::open(&path)?;
-                self.tar.append(&h, f).map_err(io::Error::other)?;
-            } else {
-                self.tar.append(&h, io::empty()).map_err(io::Error::other)?;
-            }
-        }
-        let _ = root;
-        Ok(())
-    }
-
-    fn add_extra(&mut self) -> io::Result<()> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        for (name, data) in std::mem::take(&mut self.extra) {
-            let mut h = Header::new(EntryKind::Regular, name.into_bytes());
-            h.mode = 0o600;
-            h.size = data.len() as u64;
-            h.mtime = Timestamp::new(now, 0);
-            self.tar.append(&h, &data[..]).map_err(io::Error::other)?;
         }
         Ok(())
     }
 }
 
-/// A context directory, with the Dockerfile named by `-f` (relative to the current directory)
-/// or read from stdin (`-f -`).
-pub fn from_dir(dir: &Path, file_flag: &str) -> Result<Source, CliError> {
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Walks a context directory, with the Dockerfile named by `-f` (relative to the current
+/// directory) or read from stdin (`-f -`).
+pub fn scan(dir: &Path, file_flag: &str) -> Result<Scan, CliError> {
     let md = fs::metadata(dir)
         .map_err(|_| prepare_err(format!("path {:?} not found", dir.display().to_string())))?;
     if !md.is_dir() {
@@ -206,9 +210,9 @@ pub fn from_dir(dir: &Path, file_flag: &str) -> Result<Source, CliError> {
         }
         None => Vec::new(),
     };
-    let from_stdin = !extra.is_empty();
-    excludes = trim_build_files_from_excludes(&excludes, &dockerfile, from_stdin);
-    if from_stdin {
+    let generated = !extra.is_empty();
+    excludes = trim_build_files_from_excludes(&excludes, &dockerfile, generated);
+    if generated {
         // Hide the added Dockerfile (and the ignore file) from COPY as docker's CLI does.
         let mut content = ignore_text.clone().unwrap_or_default().into_bytes();
         if !content.is_empty() && !content.ends_with(b"\n") {
@@ -225,36 +229,163 @@ pub fn from_dir(dir: &Path, file_flag: &str) -> Result<Source, CliError> {
                 .map_err(|e| CliError::msg(format!("error checking context: {e}")))?,
         )
     };
-    let sent = Arc::new(AtomicU64::new(0));
-    let (reader, writer) = io::pipe().map_err(CliError::io("creating a pipe"))?;
-    let counter = sent.clone();
-    std::thread::spawn(move || {
-        let w = io::BufWriter::with_capacity(
-            256 * 1024,
-            Counting {
-                inner: writer,
-                n: counter,
-            },
-        );
-        let mut walker = Walker {
-            tar: Writer::new(w),
-            patterns,
-            extra,
-        };
-        let r = walker
-            .walk(&abs_dir, &abs_dir, "")
-            .and_then(|_| walker.add_extra())
-            .and_then(|_| walker.tar.finish().map_err(io::Error::other).map(|_| ()));
-        if let Err(e) = r {
-            eprintln!("error sending the build context: {e}");
-        }
-    });
-    Ok(Source {
-        body: Some(Box::new(reader)),
+    let mut w = Walk {
+        patterns: patterns.as_ref(),
+        skip_dockerignore: generated,
+        items: Vec::new(),
+    };
+    w.walk(&abs_dir, "")
+        .map_err(|e| CliError::msg(format!("error checking context: {e}")))?;
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let id = wharf_digest::Digest::sha256_of(
+        format!("{}\0{}\0{dockerfile}", host.trim(), abs_dir.display()).as_bytes(),
+    )
+    .hex()
+    .to_string();
+    Ok(Scan {
+        items: w.items,
+        extra,
         dockerfile,
-        remote: String::new(),
-        sent,
+        id,
     })
+}
+
+impl Scan {
+    /// The manifest for `POST /build/context`.
+    pub fn manifest(&self) -> ContextManifest {
+        let mut entries: Vec<ContextEntry> = self
+            .items
+            .iter()
+            .map(|it| {
+                let ft = it.md.file_type();
+                ContextEntry {
+                    path: it.rel.clone(),
+                    kind: if ft.is_dir() {
+                        "d"
+                    } else if ft.is_symlink() {
+                        "l"
+                    } else {
+                        "f"
+                    }
+                    .into(),
+                    mode: it.md.permissions().mode() & 0o7777,
+                    size: if ft.is_file() { it.md.len() } else { 0 },
+                    mtime: it.md.mtime(),
+                    mtime_ns: it.md.mtime_nsec() as u32,
+                    dev: it.md.dev(),
+                    ino: it.md.ino(),
+                    link: if ft.is_symlink() {
+                        fs::read_link(&it.path)
+                            .map(|l| l.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
+                }
+            })
+            .collect();
+        let now = now_secs();
+        entries.extend(self.extra.iter().map(|(name, data)| ContextEntry {
+            path: name.clone(),
+            kind: "f".into(),
+            mode: 0o600,
+            size: data.len() as u64,
+            mtime: now,
+            ..Default::default()
+        }));
+        ContextManifest { entries }
+    }
+
+    /// The whole context as a tar, streamed while it is read.
+    pub fn full(self) -> Source {
+        self.tar(None)
+    }
+
+    /// Only the regular files the engine asked for (indices into the manifest).
+    pub fn partial(self, need: &[usize]) -> Source {
+        self.tar(Some(need.iter().copied().collect()))
+    }
+
+    fn tar(self, only: Option<std::collections::HashSet<usize>>) -> Source {
+        let sent = Arc::new(AtomicU64::new(0));
+        let dockerfile = self.dockerfile.clone();
+        let (reader, writer) = match io::pipe() {
+            Ok(p) => p,
+            Err(e) => {
+                return Source {
+                    body: Some(Box::new(ErrReader(Some(e)))),
+                    dockerfile,
+                    remote: String::new(),
+                    sent,
+                };
+            }
+        };
+        let counter = sent.clone();
+        std::thread::spawn(move || {
+            let w = io::BufWriter::with_capacity(
+                256 * 1024,
+                Counting {
+                    inner: writer,
+                    n: counter,
+                },
+            );
+            let mut tar = Writer::new(w);
+            let n = self.items.len();
+            let r = (|| -> io::Result<()> {
+                for (i, it) in self.items.iter().enumerate() {
+                    if only.as_ref().is_some_and(|o| !o.contains(&i)) {
+                        continue;
+                    }
+                    let Some(h) = header_for(&it.rel, &it.md, &it.path)? else {
+                        continue;
+                    };
+                    if h.kind == EntryKind::Regular {
+                        tar.append(&h, fs::File::open(&it.path)?)
+                            .map_err(io::Error::other)?;
+                    } else {
+                        tar.append(&h, io::empty()).map_err(io::Error::other)?;
+                    }
+                }
+                let now = now_secs();
+                for (j, (name, data)) in self.extra.iter().enumerate() {
+                    if only.as_ref().is_some_and(|o| !o.contains(&(n + j))) {
+                        continue;
+                    }
+                    let mut h = Header::new(EntryKind::Regular, name.clone().into_bytes());
+                    h.mode = 0o600;
+                    h.size = data.len() as u64;
+                    h.mtime = Timestamp::new(now, 0);
+                    tar.append(&h, &data[..]).map_err(io::Error::other)?;
+                }
+                tar.finish().map_err(io::Error::other).map(|_| ())
+            })();
+            if let Err(e) = r {
+                eprintln!("error sending the build context: {e}");
+            }
+        });
+        Source {
+            body: Some(Box::new(reader)),
+            dockerfile,
+            remote: String::new(),
+            sent,
+        }
+    }
+}
+
+struct ErrReader(Option<io::Error>);
+
+impl Read for ErrReader {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| io::Error::other("pipe failed")))
+    }
+}
+
+/// A context directory, sent whole.
+pub fn from_dir(dir: &Path, file_flag: &str) -> Result<Source, CliError> {
+    Ok(scan(dir, file_flag)?.full())
 }
 
 fn looks_like_archive(head: &[u8]) -> bool {

@@ -171,6 +171,7 @@ impl Engine {
             helper: std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into()),
             docker_version: crate::VERSION.to_string(),
             puller: None,
+            contexts: Default::default(),
         };
         let containers = Containers::open(&root.join("containers"), &images)
             .map_err(|e| EngineError::Containers(e.message))?;

@@ -196,8 +196,8 @@ impl Writer {
         self.hasher.len()
     }
 
-    /// Verifies, syncs and moves the blob into place. With `expected`, a wrong digest or size is
-    /// refused and the ingest discarded.
+    /// Verifies, syncs and moves the blob into place (not synced inside [`crate::db::deferred`]).
+    /// With `expected`, a wrong digest or size is refused and the ingest discarded.
     pub fn commit(mut self, expected: Option<(&Digest, u64)>) -> Result<Digest> {
         self.file
             .flush()
@@ -226,11 +226,16 @@ impl Writer {
             let _ = fs::remove_file(&self.path);
             return Ok(digest);
         }
-        self.file
-            .sync_all()
-            .map_err(StoreError::io("fsync", &self.path))?;
+        let durable = !crate::db::is_deferred();
+        if durable {
+            self.file
+                .sync_all()
+                .map_err(StoreError::io("fsync", &self.path))?;
+        }
         fs::rename(&self.path, &target).map_err(StoreError::io("rename", &target))?;
-        fsutil::sync_dir(target.parent().unwrap_or(Path::new("/")))?;
+        if durable {
+            fsutil::sync_dir(target.parent().unwrap_or(Path::new("/")))?;
+        }
         Ok(digest)
     }
 

@@ -83,15 +83,43 @@ impl Db {
         f(&tx)
     }
 
-    /// Runs `f` in a write transaction, committed durably when `f` returns `Ok`.
+    /// Runs `f` in a write transaction, committed when `f` returns `Ok`: durably, unless the
+    /// calling thread is inside [`deferred`].
     pub fn write<T>(&self, f: impl FnOnce(&mut WriteTx) -> Result<T>) -> Result<T> {
         let mut txn = self.db.begin_write()?;
-        txn.set_quick_repair(true);
+        if is_deferred() {
+            txn.set_durability(redb::Durability::None)
+                .map_err(|e| StoreError::Db(e.to_string()))?;
+        } else {
+            txn.set_quick_repair(true);
+        }
         let mut tx = WriteTx { txn };
         let out = f(&mut tx)?;
         tx.txn.commit()?;
         Ok(out)
     }
+}
+
+thread_local! {
+    static DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with durability deferred on this thread: database commits stay in this process's
+/// memory (redb's non-durable commits) and blob writes are not fsynced. Such work is
+/// crash-consistent — a killed process loses it whole, like a transaction that never committed,
+/// and leaves only unreferenced files for garbage collection — but it is durable only once the
+/// caller has synced the data root (`fsutil::syncfs`) and then made a durable [`Db::write`]
+/// outside `deferred`. Builds use it: one sync per build instead of several per step.
+pub fn deferred<T>(f: impl FnOnce() -> T) -> T {
+    let before = DEFERRED.with(|d| d.replace(true));
+    let out = f();
+    DEFERRED.with(|d| d.set(before));
+    out
+}
+
+/// Whether the calling thread is inside [`deferred`].
+pub fn is_deferred() -> bool {
+    DEFERRED.with(|d| d.get())
 }
 
 fn decode<T: DeserializeOwned>(table: Table, key: &str, bytes: &[u8]) -> Result<T> {
@@ -276,5 +304,44 @@ mod tests {
         let path = dir.path().join("m.db");
         let _db = Db::open(&path, &[T]).unwrap();
         assert!(matches!(Db::open(&path, &[T]), Err(StoreError::Locked(_))));
+    }
+}
+
+#[cfg(test)]
+mod deferred_tests {
+    use super::*;
+
+    const T: Table = Table::new("t");
+    const CHILD: &str = "WHARF_DEFERRED_TEST_DB";
+
+    /// A deferred commit is gone when the process is killed before a durable one; after a
+    /// durable commit it stays.
+    #[test]
+    fn deferred_commits_vanish_with_a_killed_process() {
+        if let Ok(path) = std::env::var(CHILD) {
+            let db = Db::open(Path::new(&path), &[T]).unwrap();
+            deferred(|| db.write(|tx| tx.put(T, "kept", &1u32))).unwrap();
+            db.write(|_| Ok(())).unwrap();
+            deferred(|| db.write(|tx| tx.put(T, "lost", &2u32))).unwrap();
+            assert_eq!(db.read(|tx| tx.get::<u32>(T, "lost")).unwrap(), Some(2));
+            std::process::abort();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let st = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "db::deferred_tests::deferred_commits_vanish_with_a_killed_process",
+            ])
+            .env(CHILD, &path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!st.success(), "the child aborts");
+        let db = Db::open(&path, &[T]).unwrap();
+        assert_eq!(db.read(|tx| tx.get::<u32>(T, "kept")).unwrap(), Some(1));
+        assert_eq!(db.read(|tx| tx.get::<u32>(T, "lost")).unwrap(), None);
+        assert!(!is_deferred());
     }
 }

@@ -244,3 +244,49 @@ fn builder_prune_and_system_df_account_for_the_cache() {
         assert!(out.contains("Total reclaimed space"), "{out}");
     }
 }
+
+/// wharf's CLI sends only the files the engine does not hold from the last build of the same
+/// context; what the build sees is the current content all the same.
+#[test]
+fn the_context_is_sent_incrementally() {
+    if skip_unless_root() {
+        return;
+    }
+    let d = TestDaemon::start();
+    d.import_busybox("busybox");
+    let big = "x".repeat(1 << 20);
+    let ctx = context(&[
+        (
+            "Dockerfile",
+            "FROM busybox\nCOPY . /c\nRUN cat /c/small && wc -c < /c/big\n",
+        ),
+        ("big", &big),
+        ("small", "one\n"),
+    ]);
+    let sent = |out: &str| -> String {
+        out.lines()
+            .find_map(|l| l.strip_prefix("Sending build context to Docker daemon  "))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let first = build_ok(&d, Cli::Wharf, ctx.path(), &["-t", "inc"]);
+    assert_eq!(sent(&first), "1.052MB", "{first}");
+    // Only the changed file travels; the build still sees both files.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(ctx.path(), "small", "two\n");
+    let second = build_ok(&d, Cli::Wharf, ctx.path(), &["-t", "inc"]);
+    assert_eq!(sent(&second), "2.048kB", "{second}");
+    assert!(second.contains("two\n1048576\n"), "{second}");
+    // Unchanged: nothing but the tar trailer is sent, and every step is cached.
+    let third = build_ok(&d, Cli::Wharf, ctx.path(), &["-t", "inc"]);
+    assert_eq!(sent(&third), "1.024kB", "{third}");
+    assert_eq!(cached(&third), 2, "{third}");
+    // A restarted engine holds nothing: everything is sent again.
+    let mut d = d;
+    d.stop();
+    d.spawn();
+    let fourth = build_ok(&d, Cli::Wharf, ctx.path(), &["-t", "inc"]);
+    assert_eq!(sent(&fourth), "1.052MB", "{fourth}");
+    assert_eq!(cached(&fourth), 2, "{fourth}");
+}

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
 
-use wharf_api::build::BuildCachePruneReport;
+use wharf_api::build::{BuildCachePruneReport, ContextPlan};
 
 use crate::app::{Args, Command};
 use crate::buildctx::{self, Source};
@@ -238,12 +238,22 @@ fn build(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
     let arg = &p.args[0];
     let file = p.string("file");
     let quiet = p.bool("quiet");
+    let mut session = String::new();
     let source: Source = if arg == "-" {
         buildctx::from_stdin(&file)?
     } else if is_url(arg) {
         buildctx::from_url(arg, &file)
     } else {
-        buildctx::from_dir(std::path::Path::new(arg), &file)?
+        let scan = buildctx::scan(std::path::Path::new(arg), &file)?;
+        // Send only what the engine lacks from the last build of this context (wharf engines);
+        // other engines get the whole context.
+        match plan_context(ctx, &scan) {
+            Some(plan) => {
+                session = plan.session.clone();
+                scan.partial(&plan.need)
+            }
+            None => scan.full(),
+        }
     };
     let mode = match p.string("progress").as_str() {
         "plain" => Mode::Plain,
@@ -269,6 +279,9 @@ fn build(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
         q.push(("remote", source.remote.clone()));
     }
     q.push(("dockerfile", source.dockerfile.clone()));
+    if !session.is_empty() {
+        q.push(("context", session));
+    }
     q.push((
         "buildargs",
         serde_json::to_string(&build_args(p)).unwrap_or_default(),
@@ -339,6 +352,26 @@ fn build(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
         std::fs::write(&iidfile, id).map_err(CliError::io(format!("writing {iidfile}")))?;
     }
     Ok(())
+}
+
+/// Asks the engine which files of the context it needs; `None` when it cannot say (not a
+/// wharf engine, or an error), and the whole context is sent.
+fn plan_context(ctx: &mut Ctx, scan: &buildctx::Scan) -> Option<ContextPlan> {
+    if std::env::var_os("WHARF_BUILD_FULL_CONTEXT").is_some() {
+        return None;
+    }
+    let client = ctx.client().ok()?;
+    let resp = client
+        .send(
+            "POST",
+            &with_query("/build/context", &[("id", scan.id.clone())]),
+            Body::json(&scan.manifest()),
+        )
+        .ok()?;
+    if !resp.is_success() {
+        return None;
+    }
+    serde_json::from_reader(resp.body).ok()
 }
 
 fn prune(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {

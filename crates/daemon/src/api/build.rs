@@ -11,15 +11,26 @@ use crate::service::build as svc;
 /// plain HTTP errors; then streams the build's progress.
 pub async fn build(e: Arc<Engine>, mut r: Req) -> Reply {
     let (req, remote) = svc::request(&r)?;
+    let session = r.query("context").unwrap_or("").to_string();
     let quiet = req.quiet;
     let body = BodyReader::new(r.take_body()?);
     let prepared = e
-        .blocking(move |e| svc::prepare(e, req, body, &remote))
+        .blocking(move |e| svc::prepare(e, req, body, &remote, &session))
         .await?;
     let (writer, body) = BodyWriter::channel();
     let engine = e.clone();
     tokio::task::spawn_blocking(move || svc::run(&engine, prepared, quiet, Box::new(writer)));
     stream("application/json", body)
+}
+
+/// `POST /build/context?id=…` (wharf extension for incremental contexts).
+pub async fn plan_context(e: Arc<Engine>, mut r: Req) -> Reply {
+    let id = r.query("id").unwrap_or("").to_string();
+    let manifest = r.json().await?;
+    let plan = e
+        .blocking(move |e| svc::plan_context(e, &id, manifest))
+        .await?;
+    ok_json(&plan)
 }
 
 pub async fn prune(e: Arc<Engine>, r: Req) -> Reply {

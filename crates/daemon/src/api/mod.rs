@@ -25,6 +25,7 @@ pub fn routes() -> Router<Handler> {
     r.add(get.clone(), "/system/df", handler(system::disk_usage));
     r.add(post.clone(), "/build", handler(build::build));
     r.add(post.clone(), "/build/prune", handler(build::prune));
+    r.add(post.clone(), "/build/context", handler(build::plan_context));
 
     // Literal image routes first: `{name:.*}` would swallow them.
     r.add(get.clone(), "/images/json", handler(images::list));

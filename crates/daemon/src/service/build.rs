@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use wharf_api::build::{BuildCache, BuildCachePruneReport};
+use wharf_api::build::{BuildCache, BuildCachePruneReport, ContextManifest, ContextPlan};
 use wharf_api::filters::Filters;
 use wharf_builder::{BuildRequest, Context, Output, Prepared};
 
@@ -76,16 +76,38 @@ pub fn request(r: &Req) -> Result<(BuildRequest, String), ApiError> {
     Ok((req, r.query("remote").unwrap_or("").to_string()))
 }
 
-/// Reads the context and checks the Dockerfile; errors here are plain HTTP errors.
+/// `POST /build/context` (wharf extension): which files of a context the engine needs.
+pub fn plan_context(
+    e: &Engine,
+    id: &str,
+    manifest: ContextManifest,
+) -> Result<ContextPlan, ApiError> {
+    if id.is_empty() {
+        return Err(ApiError::bad_request("a context id is required"));
+    }
+    Ok(e.builder.contexts.plan(id, manifest.entries))
+}
+
+/// Reads the context and checks the Dockerfile; errors here are plain HTTP errors. With a
+/// `session` from [`plan_context`], the body holds only the files the engine asked for.
 pub fn prepare(
     e: &Engine,
     req: BuildRequest,
     body: impl Read,
     remote: &str,
+    session: &str,
 ) -> Result<Prepared, ApiError> {
     let tmp = e.config.data_root.join("tmp");
     let mut req = req;
-    let ctx = if remote.is_empty() {
+    let ctx = if !session.is_empty() {
+        e.builder
+            .contexts
+            .assemble(session, body, &tmp)
+            .map_err(|err| match err.kind() {
+                std::io::ErrorKind::NotFound => ApiError::not_found(err.to_string()),
+                _ => ApiError::bad_request(format!("reading the build context: {err}")),
+            })?
+    } else if remote.is_empty() {
         Context::from_tar(body, &tmp)
             .map_err(|err| ApiError::bad_request(format!("reading the build context: {err}")))?
     } else if wharf_builder::fetch::is_url(remote) {
