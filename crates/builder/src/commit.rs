@@ -117,10 +117,12 @@ impl Committer<'_> {
             mtime_clamp: self.epoch,
             id_map: None,
         };
+        // The layer writer hashes the tar it emits (the DiffID): the blob needs no second hash.
         let mut writer = self
             .store
             .content()
-            .writer(&format!("build-{}", wharf_image::store::random_hex()), None)?;
+            .writer(&format!("build-{}", wharf_image::store::random_hex()), None)?
+            .hashed_by_producer();
         let written = match snaps.layer_format() {
             LayerFormat::OverlayDiff => {
                 wharf_archive::write_layer_from_upper(&upper, &mut writer, &opts)

@@ -469,12 +469,23 @@ impl Writer<'_> {
         mtime: i64,
         fill: &mut dyn FnMut(&File) -> io::Result<u64>,
     ) -> Result<(), StepError> {
-        let p = self.top_path(rel)?;
-        let f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&p)?;
+        // Most files are new in a layer whose directories exist: try that first, and look
+        // around (missing parent, something in the way) only when it fails.
+        let top = self.target.top().ok_or_else(|| StepError::msg("no layer"))?;
+        let open = |p: &std::path::Path| {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(p)
+        };
+        let f = match open(&top.join(rel)) {
+            Ok(f) => f,
+            Err(e) if matches!(e.kind(), io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound) => {
+                open(&self.top_path(rel)?)?
+            }
+            Err(e) => return Err(e.into()),
+        };
         let n = fill(&f)?;
         if n != size {
             return Err(StepError::msg(format!("short read copying {rel}")));

@@ -441,8 +441,10 @@ impl Builder {
         if shared.made.load(Ordering::Relaxed) {
             // Make the steps' files durable, then their records (which the deferred commits
             // kept in memory) with one durable commit.
+            let t = std::time::Instant::now();
             wharf_store::fsutil::syncfs(&self.work_root)?;
             self.store.db().write(|_| Ok(()))?;
+            tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, "build synced");
         }
         let hits = std::mem::take(&mut *shared.hits.lock().unwrap_or_else(|e| e.into_inner()));
         let _ = wharf_store::db::deferred(|| self.cache.touch(&hits));

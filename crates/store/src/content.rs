@@ -105,7 +105,9 @@ impl ContentStore {
         if self.exists(&digest) {
             return Ok(digest);
         }
-        let mut w = self.writer(&format!("write-{}", digest.hex()), None)?;
+        let mut w = self
+            .writer(&format!("write-{}", digest.hex()), None)?
+            .hashed_by_producer();
         w.write_all(data)
             .map_err(StoreError::io("write", w.path.clone()))?;
         w.commit(Some((&digest, data.len() as u64)))
@@ -145,6 +147,7 @@ impl ContentStore {
             file,
             path,
             hasher,
+            unhashed: None,
         })
     }
 
@@ -188,11 +191,24 @@ pub struct Writer {
     file: File,
     path: PathBuf,
     hasher: Hasher,
+    /// Bytes written when the writer does not hash (see [`Writer::hashed_by_producer`]).
+    unhashed: Option<u64>,
 }
 
 impl Writer {
+    /// For producers that hash every byte they write themselves (a layer writer computes the
+    /// DiffID of the tar it emits): the writer stops hashing, and [`Writer::commit`] then needs
+    /// the producer's digest and size, which name the blob. Only for a fresh ingest.
+    pub fn hashed_by_producer(mut self) -> Writer {
+        self.unhashed = Some(self.hasher.len());
+        self
+    }
+
     /// Bytes written so far (including those of a resumed ingest).
     pub fn offset(&self) -> u64 {
+        if let Some(n) = self.unhashed {
+            return n;
+        }
         self.hasher.len()
     }
 
@@ -202,8 +218,19 @@ impl Writer {
         self.file
             .flush()
             .map_err(StoreError::io("flush", &self.path))?;
-        let size = self.hasher.len();
-        let digest = std::mem::take(&mut self.hasher).finish();
+        let (digest, size) = match (self.unhashed, expected) {
+            (Some(n), Some((d, _))) => (d.clone(), n),
+            (Some(_), None) => {
+                let _ = fs::remove_file(&self.path);
+                return Err(StoreError::Db(
+                    "a blob written without hashing needs its producer's digest".into(),
+                ));
+            }
+            (None, _) => {
+                let size = self.hasher.len();
+                (std::mem::take(&mut self.hasher).finish(), size)
+            }
+        };
         if let Some((want, want_size)) = expected {
             if want != &digest {
                 let _ = fs::remove_file(&self.path);
@@ -248,7 +275,10 @@ impl Writer {
 impl Write for Writer {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.file.write(buf)?;
-        self.hasher.update(&buf[..n]);
+        match &mut self.unhashed {
+            Some(len) => *len += n as u64,
+            None => self.hasher.update(&buf[..n]),
+        }
         Ok(n)
     }
 
@@ -308,6 +338,19 @@ mod tests {
         let want = Digest::sha256_of(b"hello world");
         assert_eq!(w.commit(Some((&want, 11))).unwrap(), want);
         assert!(s.exists(&want));
+    }
+
+    #[test]
+    fn a_producer_that_hashes_names_the_blob() {
+        let (_t, s) = store();
+        let want = Digest::sha256_of(b"layer data");
+        let mut w = s.writer("producer", None).unwrap().hashed_by_producer();
+        w.write_all(b"layer data").unwrap();
+        assert_eq!(w.offset(), 10);
+        assert_eq!(w.commit(Some((&want, 10))).unwrap(), want);
+        assert_eq!(s.read_blob(&want).unwrap(), b"layer data");
+        let w = s.writer("nameless", None).unwrap().hashed_by_producer();
+        assert!(w.commit(None).is_err());
     }
 
     #[test]
