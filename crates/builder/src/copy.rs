@@ -471,7 +471,10 @@ impl Writer<'_> {
     ) -> Result<(), StepError> {
         // Most files are new in a layer whose directories exist: try that first, and look
         // around (missing parent, something in the way) only when it fails.
-        let top = self.target.top().ok_or_else(|| StepError::msg("no layer"))?;
+        let top = self
+            .target
+            .top()
+            .ok_or_else(|| StepError::msg("no layer"))?;
         let open = |p: &std::path::Path| {
             OpenOptions::new()
                 .write(true)
@@ -481,7 +484,12 @@ impl Writer<'_> {
         };
         let f = match open(&top.join(rel)) {
             Ok(f) => f,
-            Err(e) if matches!(e.kind(), io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::AlreadyExists | io::ErrorKind::NotFound
+                ) =>
+            {
                 open(&self.top_path(rel)?)?
             }
             Err(e) => return Err(e.into()),
