@@ -13,7 +13,7 @@ mod tee;
 
 pub use error::{ImageError, Result};
 pub use record::{BlobRef, ImageRecord, LayerRecord};
-pub use store::{ImageStore, NewImage, Removal, UnpackedLayer};
+pub use store::{DetachedLayer, ImageStore, NewImage, Removal, UnpackedLayer};
 
 /// The OCI layer media type for a stored layer blob of the given compression.
 pub fn layer_media_type(c: wharf_archive::Compression) -> &'static str {

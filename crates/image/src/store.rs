@@ -44,6 +44,15 @@ pub struct UnpackedLayer {
     pub tar_size: u64,
 }
 
+/// A layer unpacked without its parents, not yet committed (see
+/// [`ImageStore::unpack_detached`]).
+#[derive(Debug)]
+pub struct DetachedLayer {
+    key: String,
+    pub diff_id: Digest,
+    pub tar_size: u64,
+}
+
 /// What deleting an image removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Removal {
@@ -343,6 +352,103 @@ impl ImageStore {
         })
     }
 
+    /// Whether layers can be unpacked before their parents ([`ImageStore::unpack_detached`]).
+    pub fn supports_detached(&self) -> bool {
+        self.snapshots.layer_format() == LayerFormat::OverlayDiff
+    }
+
+    /// The unpacked size of the committed layer snapshot `chain`, if it exists.
+    pub fn layer_size(&self, chain: &Digest) -> Option<u64> {
+        self.snapshots
+            .stat(chain.as_str())
+            .ok()
+            .filter(|i| i.kind == Kind::Committed)
+            .map(|i| i.size)
+    }
+
+    /// Unpacks a layer into a snapshot of its own, without its parents (overlay only), so the
+    /// layers of an image can unpack in parallel and in any order. The snapshot is journaled:
+    /// if the process dies before [`ImageStore::commit_detached`], recovery removes it.
+    pub fn unpack_detached(&self, layer: impl Read) -> Result<DetachedLayer> {
+        if !self.supports_detached() {
+            return Err(ImageError::InvalidArgument(
+                "this storage driver unpacks layers on top of their parents only".into(),
+            ));
+        }
+        let key = format!("extract-{}", random_hex());
+        self.snapshots.prepare(&key, None, true)?;
+        let upper = self.snapshots.upper_dir(&key)?;
+        let opts = ApplyOptions {
+            whiteouts: Whiteouts::Overlay,
+            ..ApplyOptions::default()
+        };
+        match wharf_archive::apply_layer(layer, &upper, &opts) {
+            Ok(stats) => Ok(DetachedLayer {
+                key,
+                diff_id: stats.diff_id,
+                tar_size: stats.tar_size,
+            }),
+            Err(e) => {
+                let _ = self.snapshots.remove(&key);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Links a detached layer onto `parent` (a committed ChainID) and commits it under its
+    /// ChainID. With `expected`, a layer whose content is not that DiffID is refused (and
+    /// removed). The snapshot stays leased by `lease` until an image records it.
+    pub fn commit_detached(
+        &self,
+        lease: &mut Lease,
+        layer: DetachedLayer,
+        parent: Option<&Digest>,
+        expected: Option<&Digest>,
+    ) -> Result<UnpackedLayer> {
+        if let Some(diff) = expected
+            && &layer.diff_id != diff
+        {
+            let _ = self.snapshots.remove(&layer.key);
+            return Err(ImageError::LayerMismatch {
+                expected: diff.clone(),
+                actual: layer.diff_id,
+            });
+        }
+        let chain = match parent {
+            None => layer.diff_id.clone(),
+            Some(p) => Digest::sha256_of(format!("{p} {}", layer.diff_id).as_bytes()),
+        };
+        lease.add(chain.to_string());
+        let upper = self.snapshots.upper_dir(&layer.key)?;
+        fsutil::syncfs(&upper)?;
+        let size = match self.snapshots.commit_onto(
+            chain.as_str(),
+            &layer.key,
+            parent.map(|p| p.as_str()),
+        ) {
+            Ok(info) => info.size,
+            Err(StoreError::SnapshotExists(_)) => {
+                let _ = self.snapshots.remove(&layer.key);
+                self.snapshots.stat(chain.as_str())?.size
+            }
+            Err(e) => {
+                let _ = self.snapshots.remove(&layer.key);
+                return Err(e.into());
+            }
+        };
+        Ok(UnpackedLayer {
+            diff_id: layer.diff_id,
+            chain_id: chain,
+            size,
+            tar_size: layer.tar_size,
+        })
+    }
+
+    /// Drops a detached layer that will not be committed.
+    pub fn discard_detached(&self, layer: DetachedLayer) {
+        let _ = self.snapshots.remove(&layer.key);
+    }
+
     /// Deletes blobs written by an operation that no image ended up referencing.
     pub fn discard_unreferenced(&self, blobs: &[Digest]) -> Result<()> {
         for b in blobs {
@@ -414,6 +520,54 @@ impl ImageStore {
         })?;
         self.changed();
         Ok(stored)
+    }
+
+    /// Points an image's layers at other blobs holding the same layers (compressed for a push)
+    /// and records `manifest`, moving the blob reference counts. Blobs no image holds any more
+    /// are deleted. `layer_blobs` has one entry per layer.
+    pub fn replace_blobs(
+        &self,
+        id: &Digest,
+        layer_blobs: &[BlobRef],
+        manifest: Option<BlobRef>,
+    ) -> Result<()> {
+        let dead = self.db.write(|tx| {
+            let mut rec: ImageRecord = tx
+                .get(IMAGES, id.as_str())?
+                .ok_or_else(|| StoreError::Db(format!("image {id} not found")))?;
+            if rec.layers.len() != layer_blobs.len() {
+                return Err(StoreError::Db(format!(
+                    "image {id} has {} layers, not {}",
+                    rec.layers.len(),
+                    layer_blobs.len()
+                )));
+            }
+            let before = rec.blobs();
+            for (l, b) in rec.layers.iter_mut().zip(layer_blobs) {
+                l.blob = b.clone();
+            }
+            if manifest.is_some() {
+                rec.manifest = manifest.clone();
+            }
+            let after = rec.blobs();
+            for b in &after {
+                bump(tx, BLOB_REFS, b.as_str(), 1)?;
+            }
+            let mut dead = Vec::new();
+            for b in before {
+                if bump(tx, BLOB_REFS, b.as_str(), -1)? == 0 && !dead.contains(&b) {
+                    dead.push(b);
+                }
+            }
+            tx.put(IMAGES, id.as_str(), &rec)?;
+            Ok(dead)
+        })?;
+        for b in dead {
+            if !self.leases.is_leased(b.as_str()) {
+                self.content.delete(&b)?;
+            }
+        }
+        Ok(())
     }
 
     /// Deletes an image record, its references, and the layers and blobs no other image uses.

@@ -190,3 +190,44 @@ fn overlay_mount_description_mounts_and_shows_the_merged_tree() {
         "writes land in the upper dir"
     );
 }
+
+#[test]
+fn detached_layers_link_to_their_parent_at_commit_in_any_unpack_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, s) = open(dir.path(), Driver::Overlay);
+    // The top layer is prepared (and written) before its parent exists.
+    s.prepare("extract-top", None, true).unwrap();
+    fs::write(s.upper_dir("extract-top").unwrap().join("top"), b"2").unwrap();
+    s.prepare("extract-base", None, true).unwrap();
+    fs::write(s.upper_dir("extract-base").unwrap().join("base"), b"1").unwrap();
+    assert!(matches!(
+        s.commit_onto("chain-2", "extract-top", Some("chain-1")),
+        Err(StoreError::SnapshotNotFound(_))
+    ));
+    s.commit_onto("chain-1", "extract-base", None).unwrap();
+    let top = s.commit_onto("chain-2", "extract-top", Some("chain-1")).unwrap();
+    assert_eq!(top.parent.as_deref(), Some("chain-1"));
+    assert_eq!(s.stat("chain-1").unwrap().children, 1);
+    assert_eq!(s.parent_dirs("chain-2").unwrap().len(), 1);
+    assert!(matches!(
+        s.remove("chain-1"),
+        Err(StoreError::SnapshotInUse(_, 1))
+    ));
+    s.remove("chain-2").unwrap();
+    s.remove("chain-1").unwrap();
+}
+
+#[test]
+fn copy_driver_refuses_to_relink_a_full_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, s) = open(dir.path(), Driver::Copy);
+    s.prepare("a", None, true).unwrap();
+    s.commit("chain-1", "a").unwrap();
+    s.prepare("b", None, true).unwrap();
+    assert!(matches!(
+        s.commit_onto("chain-2", "b", Some("chain-1")),
+        Err(StoreError::Relink { .. })
+    ));
+    // Committing with the parent it was prepared on is always fine.
+    s.commit_onto("chain-2", "b", None).unwrap();
+}

@@ -251,12 +251,24 @@ impl Snapshotter for DirSnapshotter {
     }
 
     fn commit(&self, name: &str, key: &str) -> Result<Info> {
+        let parent = self.get(key)?.parent;
+        self.commit_onto(name, key, parent.as_deref())
+    }
+
+    fn commit_onto(&self, name: &str, key: &str, parent: Option<&str>) -> Result<Info> {
         let info = self.get(key)?;
         if info.kind != Kind::Active {
             return Err(StoreError::SnapshotKind {
                 key: key.to_string(),
                 expected: "active",
                 actual: info.kind.as_str(),
+            });
+        }
+        let relink = info.parent.as_deref() != parent;
+        if relink && (self.driver == Driver::Copy || info.parent.is_some()) {
+            return Err(StoreError::Relink {
+                key: key.to_string(),
+                parent: parent.unwrap_or("").to_string(),
             });
         }
         let dir = self.dir(info.id);
@@ -269,11 +281,25 @@ impl Snapshotter for DirSnapshotter {
             size,
             disk,
             journal: None,
+            parent: parent.map(str::to_string),
             ..info.clone()
         };
         self.db.write(|tx| {
             if tx.contains(SNAPSHOTS, name)? {
                 return Err(StoreError::SnapshotExists(name.to_string()));
+            }
+            if relink && let Some(p) = parent {
+                let pi = tx
+                    .get::<Info>(SNAPSHOTS, p)?
+                    .ok_or_else(|| StoreError::SnapshotNotFound(p.to_string()))?;
+                if pi.kind != Kind::Committed {
+                    return Err(StoreError::SnapshotKind {
+                        key: p.to_string(),
+                        expected: "committed",
+                        actual: pi.kind.as_str(),
+                    });
+                }
+                Self::adjust_children(tx, p, 1)?;
             }
             tx.delete(SNAPSHOTS, key)?;
             tx.put(SNAPSHOTS, name, &committed)?;

@@ -92,6 +92,12 @@ pub trait Snapshotter: Send + Sync {
     fn view(&self, key: &str, parent: &str) -> Result<Vec<Mount>>;
     fn mounts(&self, key: &str) -> Result<Vec<Mount>>;
     fn commit(&self, name: &str, key: &str) -> Result<Info>;
+    /// Commits an active snapshot that was prepared without a parent under `name`, on top of the
+    /// committed `parent`. Only drivers whose directories hold just their own changes
+    /// ([`LayerFormat::OverlayDiff`]) allow a parent other than the one given at `prepare`:
+    /// there a layer can be unpacked before its parents exist (parallel pulls) and linked to
+    /// them once they are committed.
+    fn commit_onto(&self, name: &str, key: &str, parent: Option<&str>) -> Result<Info>;
     fn remove(&self, key: &str) -> Result<()>;
     /// The directory an active snapshot's writes land in (overlay upper dir, or the full tree).
     fn upper_dir(&self, key: &str) -> Result<PathBuf>;
