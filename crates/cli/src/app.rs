@@ -71,6 +71,7 @@ pub fn commands() -> Vec<Command> {
     v.extend(crate::commands::volume::commands());
     v.extend(crate::commands::events::commands());
     v.extend(crate::commands::build::commands());
+    v.extend(crate::commands::registry::commands());
     v
 }
 

@@ -298,6 +298,23 @@ impl Client {
         }
     }
 
+    /// Like [`Client::call`], with extra request headers (`X-Registry-Auth`).
+    pub fn call_with(
+        &self,
+        method: &str,
+        path_query: &str,
+        body: Body,
+        headers: &[(&str, &str)],
+    ) -> Result<Response, CliError> {
+        let stream = self.connect()?;
+        let resp = self.send_on(stream, method, path_query, body, headers)?;
+        if resp.is_success() {
+            Ok(resp)
+        } else {
+            Err(daemon_error(resp))
+        }
+    }
+
     pub fn get_json<T: DeserializeOwned>(&self, path_query: &str) -> Result<T, CliError> {
         self.call("GET", path_query, Body::None)?.json()
     }

@@ -19,6 +19,8 @@ pub struct Ctx {
     pub out: BufWriter<io::Stdout>,
     /// Exit status for commands that report some failures without failing as a whole.
     pub exit_status: i32,
+    /// `--config`: where `config.json` lives (else `$DOCKER_CONFIG`, else `~/.docker`).
+    pub config_dir: Option<PathBuf>,
 }
 
 impl Ctx {
@@ -40,6 +42,7 @@ impl Ctx {
             client: None,
             out: BufWriter::with_capacity(64 * 1024, io::stdout()),
             exit_status: 0,
+            config_dir: globals.value("config").map(PathBuf::from),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod client;
 pub mod commands;
 pub mod context;
 pub mod copy;
+pub mod credentials;
 pub mod error;
 pub mod flags;
 pub mod format;

@@ -34,6 +34,8 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("loading containers: {0}")]
     Containers(String),
+    #[error("registry settings: {0}")]
+    Registry(#[from] wharf_registry::RegistryError),
     #[error(
         "data root {path} was created with the {stored} storage driver; refusing to use it with {requested}"
     )]
@@ -61,6 +63,7 @@ pub struct Engine {
     pub volumes: Volumes,
     pub execs: Execs,
     pub events: Events,
+    pub registry: Arc<wharf_registry::Registry>,
     pub host: HostInfo,
     pub started: Instant,
     pub image_list: ImageListCache,
@@ -176,7 +179,12 @@ impl Engine {
         let containers = Containers::open(&root.join("containers"), &images)
             .map_err(|e| EngineError::Containers(e.message))?;
         let volumes = Volumes::new(db.clone(), &root.join("volumes"));
+        let registry = wharf_registry::Registry::new(wharf_registry::RegistryConfig::new(
+            &config.insecure_registries,
+            &config.registry_mirrors,
+        )?);
         Ok(Engine {
+            registry,
             config,
             id: state.id,
             db,

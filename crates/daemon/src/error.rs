@@ -102,3 +102,17 @@ impl From<tokio::task::JoinError> for ApiError {
         ApiError::internal(format!("internal error: {e}"))
     }
 }
+
+impl From<wharf_registry::RegistryError> for ApiError {
+    fn from(e: wharf_registry::RegistryError) -> ApiError {
+        use wharf_registry::ErrorKind;
+        let status = match e.kind() {
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Denied => StatusCode::FORBIDDEN,
+            ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+            ErrorKind::Unavailable | ErrorKind::Other => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}

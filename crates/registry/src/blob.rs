@@ -188,6 +188,13 @@ impl Session {
             .ok_or_else(|| RegistryError::Protocol("upload started without a Location".into()))
     }
 
+    /// Abandons an upload session (best effort: the registry expires it anyway).
+    pub async fn cancel_upload(&self, location: &str) {
+        if let Ok(r) = self.send(Method::DELETE, location, HeaderMap::new(), None).await {
+            let _ = h::read_body(r, 64 << 10).await;
+        }
+    }
+
     /// Sends the whole blob to an upload URL in one `PUT` (monolithic upload).
     pub async fn finish_upload(
         &self,
@@ -211,5 +218,40 @@ impl Session {
         let resp = h::check(&Method::PUT, &url, resp).await?;
         let _ = h::read_body(resp, 64 << 10).await;
         Ok(())
+    }
+}
+
+impl Session {
+    /// A whole small blob (a config), verified against its digest.
+    pub async fn fetch_small_blob(&self, digest: &Digest, size: u64) -> Result<Vec<u8>> {
+        if size > 64 << 20 {
+            return Err(RegistryError::InvalidManifest(format!(
+                "blob {digest} is too large to read into memory ({size} bytes)"
+            )));
+        }
+        let (tx, mut rx) = mpsc::channel(16);
+        let dl = async move {
+            let r = self.download(digest, size, 0, &tx).await;
+            drop(tx);
+            r
+        };
+        let collect = async {
+            let mut v = Vec::with_capacity(size as usize);
+            while let Some(b) = rx.recv().await {
+                v.extend_from_slice(&b);
+            }
+            v
+        };
+        let (r, data) = tokio::join!(dl, collect);
+        r?;
+        let actual = Digest::sha256_of(&data);
+        if &actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                what: format!("blob {digest}"),
+                expected: digest.clone(),
+                actual,
+            });
+        }
+        Ok(data)
     }
 }

@@ -72,6 +72,11 @@ pub enum RegistryError {
 
 fn status_text(status: u16, errors: &[ApiErrorEntry]) -> String {
     if errors.is_empty() {
+        match status {
+            401 => return "unauthorized: authentication required".into(),
+            403 => return "denied: requested access to the resource is denied".into(),
+            _ => {}
+        }
         let reason = http::StatusCode::from_u16(status)
             .ok()
             .and_then(|s| s.canonical_reason())

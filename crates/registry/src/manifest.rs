@@ -127,11 +127,7 @@ impl Session {
             }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 return Err(RegistryError::PullDenied {
-                    repository: shown
-                        .rsplit_once(['@'])
-                        .map(|x| x.0)
-                        .unwrap_or(shown)
-                        .to_string(),
+                    repository: repository_of(shown).to_string(),
                 });
             }
             _ => {}
@@ -239,6 +235,15 @@ impl Session {
     }
 }
 
+/// `host/name` of `host/name:tag` or `host/name@digest`.
+fn repository_of(shown: &str) -> &str {
+    let no_digest = shown.split('@').next().unwrap_or(shown);
+    match no_digest.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => no_digest,
+    }
+}
+
 /// The target of a `Link: <url>; rel="next"` header.
 pub fn next_link(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::LINK)?.to_str().ok()?;
@@ -277,6 +282,13 @@ mod tests {
         assert!(parse("", b"not json").is_err());
         assert!(parse(media::DOCKER_MANIFEST, b"{}").is_err());
         assert!(parse("", b"[]").is_err());
+    }
+
+    #[test]
+    fn denied_pulls_name_the_repository() {
+        assert_eq!(repository_of("127.0.0.1:5000/a/b:1"), "127.0.0.1:5000/a/b");
+        assert_eq!(repository_of("127.0.0.1:5000/a@sha256:00"), "127.0.0.1:5000/a");
+        assert_eq!(repository_of("busybox"), "busybox");
     }
 
     #[test]

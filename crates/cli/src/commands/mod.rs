@@ -2,5 +2,6 @@ pub mod build;
 pub mod container;
 pub mod events;
 pub mod images;
+pub mod registry;
 pub mod system;
 pub mod volume;

@@ -122,15 +122,11 @@ pub async fn load(e: Arc<Engine>, mut r: Req) -> Reply {
     stream("application/json", crate::body::full(out))
 }
 
-/// `POST /images/create`: `fromSrc` imports a tarball; `fromImage` pulls (registry support
-/// arrives with the registry client).
+/// `POST /images/create`: `fromSrc` imports a tarball; `fromImage` pulls.
 pub async fn create(e: Arc<Engine>, mut r: Req) -> Reply {
     let from_src = r.query("fromSrc").unwrap_or("").to_string();
     if from_src.is_empty() {
-        let from_image = r.query("fromImage").unwrap_or("");
-        return Err(ApiError::not_found(format!(
-            "pull access denied for {from_image}: this engine has no registry configured yet"
-        )));
+        return super::registry::pull(e, r).await;
     }
     if from_src != "-" {
         return Err(ApiError::bad_request(format!(

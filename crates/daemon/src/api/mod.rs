@@ -6,6 +6,7 @@ pub mod events;
 pub mod exec;
 pub mod hijack;
 pub mod images;
+pub mod registry;
 pub mod system;
 pub mod volumes;
 
@@ -33,6 +34,13 @@ pub fn routes() -> Router<Handler> {
     r.add(post.clone(), "/images/load", handler(images::load));
     r.add(post.clone(), "/images/create", handler(images::create));
     r.add(post.clone(), "/images/prune", handler(images::prune));
+    r.add(get.clone(), "/images/search", handler(registry::search));
+    r.add(post.clone(), "/auth", handler(registry::auth));
+    r.add(
+        get.clone(),
+        "/distribution/{name:.*}/json",
+        handler(registry::distribution),
+    );
     r.add(
         get.clone(),
         "/images/{name:.*}/json",
@@ -45,6 +53,11 @@ pub fn routes() -> Router<Handler> {
     );
     r.add(get.clone(), "/images/{name:.*}/get", handler(images::save));
     r.add(post.clone(), "/images/{name:.*}/tag", handler(images::tag));
+    r.add(
+        post.clone(),
+        "/images/{name:.*}/push",
+        handler(registry::push),
+    );
     r.add(delete.clone(), "/images/{name:.*}", handler(images::delete));
 
     let head = Method::HEAD;
