@@ -374,16 +374,27 @@ mod parallel_tests {
 
     #[test]
     fn parallel_gzip_reads_back_whole() {
-        let data: Vec<u8> = (0..(9 << 20)).map(|i| (i % 251) as u8 ^ (i / 7919) as u8).collect();
+        let data: Vec<u8> = (0..(9 << 20))
+            .map(|i| (i % 251) as u8 ^ (i / 7919) as u8)
+            .collect();
         let mut out = Vec::new();
-        assert_eq!(gzip_parallel(&data[..], &mut out, 1, 2).unwrap(), data.len() as u64);
+        assert_eq!(
+            gzip_parallel(&data[..], &mut out, 1, 2).unwrap(),
+            data.len() as u64
+        );
         let mut back = Vec::new();
-        Decompressor::new(&out[..]).unwrap().read_to_end(&mut back).unwrap();
+        Decompressor::new(&out[..])
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
         assert_eq!(back, data);
         let mut empty = Vec::new();
         gzip_parallel(&b""[..], &mut empty, 6, 2).unwrap();
         let mut back = Vec::new();
-        Decompressor::new(&empty[..]).unwrap().read_to_end(&mut back).unwrap();
+        Decompressor::new(&empty[..])
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
         assert!(back.is_empty() && detect(&empty) == Compression::Gzip);
     }
 }

@@ -81,10 +81,7 @@ impl ConfigFile {
         let data = match std::fs::read(&path) {
             Ok(b) if b.iter().all(u8::is_ascii_whitespace) => Map::new(),
             Ok(b) => serde_json::from_slice::<Map<String, Value>>(&b).map_err(|e| {
-                CliError::msg(format!(
-                    "loading config file: {}: {e}",
-                    path.display()
-                ))
+                CliError::msg(format!("loading config file: {}: {e}", path.display()))
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Map::new(),
             Err(e) => {
@@ -152,7 +149,12 @@ impl ConfigFile {
         {
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(a.trim())
-                .map_err(|e| CliError::msg(format!("invalid auth for {key} in {}: {e}", self.path.display())))?;
+                .map_err(|e| {
+                    CliError::msg(format!(
+                        "invalid auth for {key} in {}: {e}",
+                        self.path.display()
+                    ))
+                })?;
             let s = String::from_utf8_lossy(&raw).into_owned();
             let (u, p) = s.split_once(':').unwrap_or((&s, ""));
             c.username = u.to_string();
@@ -230,8 +232,11 @@ impl ConfigFile {
     fn save(&self) -> Result<(), CliError> {
         use std::os::unix::fs::OpenOptionsExt;
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(CliError::io(format!("creating {}", dir.display())))?;
-        let tmp = self.path.with_extension(format!("json{}", std::process::id()));
+        std::fs::create_dir_all(dir)
+            .map_err(CliError::io(format!("creating {}", dir.display())))?;
+        let tmp = self
+            .path
+            .with_extension(format!("json{}", std::process::id()));
         let mut text = Vec::new();
         let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
         let mut ser = serde_json::Serializer::with_formatter(&mut text, fmt);
@@ -260,7 +265,11 @@ fn helper_cmd(helper: &str, verb: &str, input: &str) -> Result<String, CliError>
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| CliError::msg(format!("error getting credentials - err: exec: \"{prog}\": {e}")))?;
+        .map_err(|e| {
+            CliError::msg(format!(
+                "error getting credentials - err: exec: \"{prog}\": {e}"
+            ))
+        })?;
     if let Some(mut i) = child.stdin.take() {
         let _ = i.write_all(input.as_bytes());
     }
@@ -331,7 +340,10 @@ mod tests {
         .unwrap();
         let mut c = ConfigFile::load(dir.path()).unwrap();
         let hub = c.get(INDEX_SERVER).unwrap().unwrap();
-        assert_eq!((hub.username.as_str(), hub.password.as_str()), ("hub", "secret"));
+        assert_eq!(
+            (hub.username.as_str(), hub.password.as_str()),
+            ("hub", "secret")
+        );
         c.store(
             "127.0.0.1:5000",
             &Credentials {
@@ -346,11 +358,20 @@ mod tests {
         assert_eq!(v["auths"]["127.0.0.1:5000"]["auth"], "dTpwOnc=");
         assert_eq!(v["psFormat"], "table {{.ID}}");
         let again = ConfigFile::load(dir.path()).unwrap();
-        assert_eq!(again.get("127.0.0.1:5000").unwrap().unwrap().password, "p:w");
+        assert_eq!(
+            again.get("127.0.0.1:5000").unwrap().unwrap().password,
+            "p:w"
+        );
         let mut again = again;
         assert!(again.erase("127.0.0.1:5000").unwrap());
         assert!(!again.erase("127.0.0.1:5000").unwrap());
-        assert_eq!(ConfigFile::load(dir.path()).unwrap().get("127.0.0.1:5000").unwrap(), None);
+        assert_eq!(
+            ConfigFile::load(dir.path())
+                .unwrap()
+                .get("127.0.0.1:5000")
+                .unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -13,7 +13,10 @@ use crate::error::CliError;
 
 /// Reads messages until the end of the stream, handing each to `f`; an error message ends
 /// the stream as the command's failure.
-fn each(body: &mut dyn BufRead, mut f: impl FnMut(JsonMessage) -> Result<(), CliError>) -> Result<(), CliError> {
+fn each(
+    body: &mut dyn BufRead,
+    mut f: impl FnMut(JsonMessage) -> Result<(), CliError>,
+) -> Result<(), CliError> {
     let mut line = String::new();
     loop {
         line.clear();
@@ -30,7 +33,12 @@ fn each(body: &mut dyn BufRead, mut f: impl FnMut(JsonMessage) -> Result<(), Cli
         let msg: JsonMessage = serde_json::from_str(text).map_err(|e| {
             CliError::Protocol(format!("invalid message from the daemon: {e}: {text}"))
         })?;
-        if let Some(err) = msg.error_detail.as_ref().map(|d| d.message.clone()).or(msg.error.clone()) {
+        if let Some(err) = msg
+            .error_detail
+            .as_ref()
+            .map(|d| d.message.clone())
+            .or(msg.error.clone())
+        {
             return Err(CliError::msg(err));
         }
         f(msg)?;
@@ -84,7 +92,8 @@ pub fn display(ctx: &mut Ctx, body: &mut dyn BufRead) -> Result<Vec<serde_json::
             return Ok(());
         }
         let has_bar = msg.progress.as_ref().is_some_and(|p| !p.is_empty());
-        let tracked = msg.progress_detail.is_some() && msg.id.as_ref().is_some_and(|i| !i.is_empty());
+        let tracked =
+            msg.progress_detail.is_some() && msg.id.as_ref().is_some_and(|i| !i.is_empty());
         if !tty {
             if has_bar {
                 return Ok(()); // docker leaves progress bars out of non-terminal output
@@ -103,7 +112,10 @@ pub fn display(ctx: &mut Ctx, body: &mut dyn BufRead) -> Result<Vec<serde_json::
         }
         let up = ids.len() - line;
         // Up to the layer's line, rewrite it, and back down.
-        ctx.print(format!("\x1b[{up}A\r\x1b[2K{}\r\x1b[{up}B", status_text(&msg, true)))?;
+        ctx.print(format!(
+            "\x1b[{up}A\r\x1b[2K{}\r\x1b[{up}B",
+            status_text(&msg, true)
+        ))?;
         ctx.flush()
     });
     ctx.flush()?;

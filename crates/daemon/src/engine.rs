@@ -140,6 +140,7 @@ impl Engine {
         tables.extend(wharf_builder::TABLES);
         tables.push(JOURNAL);
         tables.push(VOLUMES);
+        tables.extend(crate::service::distmeta::TABLES);
         let db = Arc::new(Db::open(&root.join("metadata.db"), &tables)?);
 
         let state = Self::load_state(&root, &config.storage_driver)?;

@@ -421,21 +421,21 @@ impl ImageStore {
         lease.add(chain.to_string());
         let upper = self.snapshots.upper_dir(&layer.key)?;
         fsutil::syncfs(&upper)?;
-        let size = match self.snapshots.commit_onto(
-            chain.as_str(),
-            &layer.key,
-            parent.map(|p| p.as_str()),
-        ) {
-            Ok(info) => info.size,
-            Err(StoreError::SnapshotExists(_)) => {
-                let _ = self.snapshots.remove(&layer.key);
-                self.snapshots.stat(chain.as_str())?.size
-            }
-            Err(e) => {
-                let _ = self.snapshots.remove(&layer.key);
-                return Err(e.into());
-            }
-        };
+        let size =
+            match self
+                .snapshots
+                .commit_onto(chain.as_str(), &layer.key, parent.map(|p| p.as_str()))
+            {
+                Ok(info) => info.size,
+                Err(StoreError::SnapshotExists(_)) => {
+                    let _ = self.snapshots.remove(&layer.key);
+                    self.snapshots.stat(chain.as_str())?.size
+                }
+                Err(e) => {
+                    let _ = self.snapshots.remove(&layer.key);
+                    return Err(e.into());
+                }
+            };
         Ok(UnpackedLayer {
             diff_id: layer.diff_id,
             chain_id: chain,

@@ -65,11 +65,17 @@ fn whiteouts_and_opaque_dirs_survive_unpacking_the_top_layer_first() {
     let t = s
         .commit_detached(&mut lease, t, Some(&b.chain_id), None)
         .unwrap();
-    assert_eq!(wharf_image::spec::chain_ids(&[b.diff_id.clone(), t.diff_id.clone()])[1], t.chain_id);
+    assert_eq!(
+        wharf_image::spec::chain_ids(&[b.diff_id.clone(), t.diff_id.clone()])[1],
+        t.chain_id
+    );
 
     let upper = s.snapshots().upper_dir(t.chain_id.as_str()).unwrap();
     let wh = fs::symlink_metadata(upper.join("etc/gone")).unwrap();
-    assert!(wh.file_type().is_char_device(), "a whiteout is a 0/0 char device");
+    assert!(
+        wh.file_type().is_char_device(),
+        "a whiteout is a 0/0 char device"
+    );
     let opaque = Command::new("getfattr")
         .args(["--absolute-names", "-n", "trusted.overlay.opaque"])
         .arg(upper.join("etc/conf.d"))
@@ -113,7 +119,9 @@ fn a_detached_layer_with_the_wrong_diff_id_is_refused_and_removed() {
     let l = s.unpack_detached(&layer(&tree)[..]).unwrap();
     let wrong = wharf_digest::Digest::sha256_of(b"other");
     let mut lease = s.lease();
-    let e = s.commit_detached(&mut lease, l, None, Some(&wrong)).unwrap_err();
+    let e = s
+        .commit_detached(&mut lease, l, None, Some(&wrong))
+        .unwrap_err();
     assert!(e.to_string().contains("layer digest mismatch"), "{e}");
     assert!(s.snapshots().list().unwrap().is_empty());
 }

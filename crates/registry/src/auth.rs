@@ -56,7 +56,8 @@ impl AuthConfig {
 
     /// The header value for this config (base64url of its JSON).
     pub fn to_header(&self) -> String {
-        base64::engine::general_purpose::URL_SAFE.encode(serde_json::to_vec(self).unwrap_or_default())
+        base64::engine::general_purpose::URL_SAFE
+            .encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
     /// Username and password, from the fields or from `auth`.

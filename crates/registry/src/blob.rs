@@ -37,7 +37,9 @@ impl Session {
     /// `HEAD /v2/<repo>/blobs/<digest>`: the blob's size if the repository has it.
     pub async fn blob_size(&self, digest: &Digest) -> Result<Option<u64>> {
         let url = self.repo_url(&format!("blobs/{digest}"));
-        let resp = self.send(Method::HEAD, &url, HeaderMap::new(), None).await?;
+        let resp = self
+            .send(Method::HEAD, &url, HeaderMap::new(), None)
+            .await?;
         match resp.status() {
             StatusCode::NOT_FOUND => Ok(None),
             s if s.is_success() => Ok(Some(
@@ -122,7 +124,11 @@ impl Session {
         loop {
             let frame = match tokio::time::timeout(STALL_TIMEOUT, body.frame()).await {
                 Err(_) => {
-                    return Err(RegistryError::transport(&Method::GET, &url, "read timed out"));
+                    return Err(RegistryError::transport(
+                        &Method::GET,
+                        &url,
+                        "read timed out",
+                    ));
                 }
                 Ok(None) => break,
                 Ok(Some(Err(e))) => return Err(RegistryError::transport(&Method::GET, &url, e)),
@@ -172,7 +178,9 @@ impl Session {
                 urlencoding::encode(f)
             ));
         }
-        let resp = self.send_ok(Method::POST, &url, HeaderMap::new(), None).await?;
+        let resp = self
+            .send_ok(Method::POST, &url, HeaderMap::new(), None)
+            .await?;
         let status = resp.status();
         let location = resp
             .headers()
@@ -190,7 +198,10 @@ impl Session {
 
     /// Abandons an upload session (best effort: the registry expires it anyway).
     pub async fn cancel_upload(&self, location: &str) {
-        if let Ok(r) = self.send(Method::DELETE, location, HeaderMap::new(), None).await {
+        if let Ok(r) = self
+            .send(Method::DELETE, location, HeaderMap::new(), None)
+            .await
+        {
             let _ = h::read_body(r, 64 << 10).await;
         }
     }

@@ -174,7 +174,9 @@ mod tests {
     #[test]
     fn docker_hub_bearer_challenge() {
         assert_eq!(
-            p(r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull""#),
+            p(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull""#
+            ),
             vec![(
                 "bearer".into(),
                 kv(&[

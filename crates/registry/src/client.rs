@@ -74,7 +74,10 @@ impl Registry {
             return Ok(c.clone());
         }
         let url = ep.url("/v2/");
-        let resp = self.http.send(request(Method::GET, &url, None, h::empty())?).await?;
+        let resp = self
+            .http
+            .send(request(Method::GET, &url, None, h::empty())?)
+            .await?;
         let found = if resp.status() == StatusCode::UNAUTHORIZED {
             challenge::from_headers(resp.headers())
         } else {
@@ -184,7 +187,11 @@ impl Registry {
             };
             return Err(RegistryError::Unauthorized(format!(
                 "{} \"{url}\": unauthorized: {why}",
-                if method == Method::POST { "Post" } else { "Get" }
+                if method == Method::POST {
+                    "Post"
+                } else {
+                    "Get"
+                }
             )));
         }
         if !status.is_success() {
@@ -248,7 +255,12 @@ impl Registry {
 }
 
 /// Builds a request with the user agent and an optional `Authorization`.
-pub fn request(method: Method, url: &str, authz: Option<&str>, body: Body) -> Result<Request<Body>> {
+pub fn request(
+    method: Method,
+    url: &str,
+    authz: Option<&str>,
+    body: Body,
+) -> Result<Request<Body>> {
     let mut b = Request::builder()
         .method(method.clone())
         .uri(url)
@@ -417,6 +429,8 @@ impl Session {
             }
             return Ok(resp);
         }
-        Err(RegistryError::Protocol(format!("too many redirects from {url}")))
+        Err(RegistryError::Protocol(format!(
+            "too many redirects from {url}"
+        )))
     }
 }

@@ -6,7 +6,9 @@
 
 use std::net::IpAddr;
 
-use wharf_reference::registry::{INDEX_NAME, is_loopback_host, normalize_index_name, v2_endpoint_host};
+use wharf_reference::registry::{
+    INDEX_NAME, is_loopback_host, normalize_index_name, v2_endpoint_host,
+};
 
 use crate::error::{RegistryError, Result};
 
@@ -47,11 +49,19 @@ fn cidr_contains(cidr: &str, ip: IpAddr) -> bool {
     };
     match (net, ip) {
         (IpAddr::V4(n), IpAddr::V4(i)) if bits <= 32 => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(n) & mask == u32::from(i) & mask
         }
         (IpAddr::V6(n), IpAddr::V6(i)) if bits <= 128 => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(n) & mask == u128::from(i) & mask
         }
         _ => false,
@@ -71,7 +81,10 @@ fn host_only(host_port: &str) -> &str {
 impl RegistryConfig {
     pub fn new(insecure: &[String], mirrors: &[String]) -> Result<RegistryConfig> {
         let mut out = RegistryConfig {
-            insecure: insecure.iter().map(|s| s.trim_end_matches('/').to_string()).collect(),
+            insecure: insecure
+                .iter()
+                .map(|s| s.trim_end_matches('/').to_string())
+                .collect(),
             mirrors: Vec::new(),
         };
         for m in mirrors {
@@ -84,7 +97,10 @@ impl RegistryConfig {
                     "invalid mirror {m:?}: the URL must start with http:// or https://"
                 )));
             }
-            let base = url.trim_end_matches('/').trim_end_matches("/v2").to_string();
+            let base = url
+                .trim_end_matches('/')
+                .trim_end_matches("/v2")
+                .to_string();
             out.mirrors.push(Mirror { registry, base });
         }
         Ok(out)
@@ -103,9 +119,7 @@ impl RegistryConfig {
                 .unwrap_or(i);
             i == host_port
                 || i == host
-                || host
-                    .parse::<IpAddr>()
-                    .is_ok_and(|ip| cidr_contains(i, ip))
+                || host.parse::<IpAddr>().is_ok_and(|ip| cidr_contains(i, ip))
         })
     }
 
@@ -113,7 +127,11 @@ impl RegistryConfig {
     pub fn upstream(&self, registry: &str) -> Endpoint {
         let registry = normalize_index_name(registry);
         let host = v2_endpoint_host(registry);
-        let scheme = if self.is_insecure(host) { "http" } else { "https" };
+        let scheme = if self.is_insecure(host) {
+            "http"
+        } else {
+            "https"
+        };
         Endpoint {
             base: format!("{scheme}://{host}"),
             registry: registry.to_string(),
@@ -157,7 +175,11 @@ mod tests {
     #[test]
     fn loopback_and_listed_hosts_use_http() {
         let c = RegistryConfig::new(
-            &["myreg:5000".into(), "10.0.0.0/8".into(), "plain.example".into()],
+            &[
+                "myreg:5000".into(),
+                "10.0.0.0/8".into(),
+                "plain.example".into(),
+            ],
             &[],
         )
         .unwrap();
@@ -166,7 +188,10 @@ mod tests {
         assert_eq!(c.upstream("myreg:5000").base, "http://myreg:5000");
         assert_eq!(c.upstream("myreg:5001").base, "https://myreg:5001");
         assert_eq!(c.upstream("10.1.2.3:443").base, "http://10.1.2.3:443");
-        assert_eq!(c.upstream("plain.example:8080").base, "http://plain.example:8080");
+        assert_eq!(
+            c.upstream("plain.example:8080").base,
+            "http://plain.example:8080"
+        );
         assert_eq!(c.upstream("docker.io").base, "https://registry-1.docker.io");
         assert_eq!(c.upstream("index.docker.io").registry, "docker.io");
         assert_eq!(c.upstream("ghcr.io").base, "https://ghcr.io");
@@ -182,8 +207,15 @@ mod tests {
             ],
         )
         .unwrap();
-        let hub: Vec<String> = c.pull_endpoints("docker.io").into_iter().map(|e| e.base).collect();
-        assert_eq!(hub, ["https://mirror.example", "https://registry-1.docker.io"]);
+        let hub: Vec<String> = c
+            .pull_endpoints("docker.io")
+            .into_iter()
+            .map(|e| e.base)
+            .collect();
+        assert_eq!(
+            hub,
+            ["https://mirror.example", "https://registry-1.docker.io"]
+        );
         let local: Vec<String> = c
             .pull_endpoints("127.0.0.1:5000")
             .into_iter()

@@ -142,7 +142,11 @@ pub async fn status_error(method: &Method, url: &str, resp: Response<Incoming>) 
 }
 
 /// Checks a response's status, turning failures into errors.
-pub async fn check(method: &Method, url: &str, resp: Response<Incoming>) -> Result<Response<Incoming>> {
+pub async fn check(
+    method: &Method,
+    url: &str,
+    resp: Response<Incoming>,
+) -> Result<Response<Incoming>> {
     if resp.status().is_success() {
         Ok(resp)
     } else {

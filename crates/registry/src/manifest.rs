@@ -25,7 +25,11 @@ pub struct RawManifest {
 
 impl RawManifest {
     pub fn descriptor(&self) -> Descriptor {
-        Descriptor::new(&self.media_type, self.digest.clone(), self.bytes.len() as u64)
+        Descriptor::new(
+            &self.media_type,
+            self.digest.clone(),
+            self.bytes.len() as u64,
+        )
     }
 }
 
@@ -53,8 +57,8 @@ struct Probe {
 /// Parses a manifest body. The `Content-Type` (`content_type`) and the document's own
 /// `mediaType` decide the kind; OCI documents without either are told apart by their fields.
 pub fn parse(content_type: &str, bytes: &[u8]) -> Result<Parsed> {
-    let probe: Probe = serde_json::from_slice(bytes)
-        .map_err(|e| RegistryError::InvalidManifest(e.to_string()))?;
+    let probe: Probe =
+        serde_json::from_slice(bytes).map_err(|e| RegistryError::InvalidManifest(e.to_string()))?;
     if probe.fs_layers.is_some() || probe.schema_version == Some(1) {
         return Err(RegistryError::InvalidManifest(
             "Docker Image Format v1 and Docker Image manifest version 2, schema 1 support has been removed. Push the image again with a newer client".into(),
@@ -167,7 +171,9 @@ impl Session {
     /// `HEAD` of a manifest: its descriptor, or `None` when the registry does not have it.
     pub async fn head_manifest(&self, reference: &str) -> Result<Option<Descriptor>> {
         let url = self.repo_url(&format!("manifests/{reference}"));
-        let resp = self.send(Method::HEAD, &url, accept_headers(), None).await?;
+        let resp = self
+            .send(Method::HEAD, &url, accept_headers(), None)
+            .await?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -248,8 +254,7 @@ fn repository_of(shown: &str) -> &str {
 pub fn next_link(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::LINK)?.to_str().ok()?;
     let (target, rest) = v.trim().strip_prefix('<')?.split_once('>')?;
-    rest.contains("rel=\"next\"")
-        .then(|| target.to_string())
+    rest.contains("rel=\"next\"").then(|| target.to_string())
 }
 
 #[cfg(test)]
@@ -267,18 +272,30 @@ mod tests {
         }
         match parse("application/json", OCI_INDEX_NO_TYPE.as_bytes()).unwrap() {
             Parsed::Index(i) => {
-                assert_eq!(i.manifests[0].platform.as_ref().unwrap().architecture, "arm64")
+                assert_eq!(
+                    i.manifests[0].platform.as_ref().unwrap().architecture,
+                    "arm64"
+                )
             }
             _ => panic!("an index"),
         }
-        assert_eq!(media_type_of("application/json", OCI_INDEX_NO_TYPE.as_bytes()), media::OCI_INDEX);
-        assert_eq!(media_type_of("", SCHEMA2.as_bytes()), media::DOCKER_MANIFEST);
+        assert_eq!(
+            media_type_of("application/json", OCI_INDEX_NO_TYPE.as_bytes()),
+            media::OCI_INDEX
+        );
+        assert_eq!(
+            media_type_of("", SCHEMA2.as_bytes()),
+            media::DOCKER_MANIFEST
+        );
     }
 
     #[test]
     fn schema1_and_garbage_are_refused() {
         let e = parse("", br#"{"schemaVersion":1,"fsLayers":[]}"#).unwrap_err();
-        assert!(e.to_string().contains("schema 1 support has been removed"), "{e}");
+        assert!(
+            e.to_string().contains("schema 1 support has been removed"),
+            "{e}"
+        );
         assert!(parse("", b"not json").is_err());
         assert!(parse(media::DOCKER_MANIFEST, b"{}").is_err());
         assert!(parse("", b"[]").is_err());
@@ -287,7 +304,10 @@ mod tests {
     #[test]
     fn denied_pulls_name_the_repository() {
         assert_eq!(repository_of("127.0.0.1:5000/a/b:1"), "127.0.0.1:5000/a/b");
-        assert_eq!(repository_of("127.0.0.1:5000/a@sha256:00"), "127.0.0.1:5000/a");
+        assert_eq!(
+            repository_of("127.0.0.1:5000/a@sha256:00"),
+            "127.0.0.1:5000/a"
+        );
         assert_eq!(repository_of("busybox"), "busybox");
     }
 

@@ -47,16 +47,26 @@ impl PlatformSpec {
     /// Parses `os[/arch[/variant]]` (or just `arch`, with the host's OS).
     pub fn parse(s: &str) -> Result<PlatformSpec> {
         let parts: Vec<&str> = s.trim().split('/').collect();
-        let bad = || RegistryError::Platform(format!("\"{s}\": unknown operating system or architecture: invalid argument"));
+        let bad = || {
+            RegistryError::Platform(format!(
+                "\"{s}\": unknown operating system or architecture: invalid argument"
+            ))
+        };
         let (os, arch, variant) = match parts.as_slice() {
             [one] if !one.is_empty() => {
                 if *one == "linux" || *one == "windows" || *one == "darwin" {
-                    (one.to_string(), crate::platform::host_arch().to_string(), String::new())
+                    (
+                        one.to_string(),
+                        crate::platform::host_arch().to_string(),
+                        String::new(),
+                    )
                 } else {
                     ("linux".to_string(), one.to_string(), String::new())
                 }
             }
-            [os, arch] if !os.is_empty() && !arch.is_empty() => (os.to_string(), arch.to_string(), String::new()),
+            [os, arch] if !os.is_empty() && !arch.is_empty() => {
+                (os.to_string(), arch.to_string(), String::new())
+            }
             [os, arch, v] if !os.is_empty() && !arch.is_empty() => {
                 (os.to_string(), arch.to_string(), v.to_string())
             }
@@ -141,8 +151,14 @@ mod tests {
     fn parses_and_normalises() {
         let p = PlatformSpec::parse("linux/aarch64").unwrap();
         assert_eq!(p.to_string(), "linux/arm64/v8");
-        assert_eq!(PlatformSpec::parse("linux/arm").unwrap().to_string(), "linux/arm/v7");
-        assert_eq!(PlatformSpec::parse("linux/amd64").unwrap().to_string(), "linux/amd64");
+        assert_eq!(
+            PlatformSpec::parse("linux/arm").unwrap().to_string(),
+            "linux/arm/v7"
+        );
+        assert_eq!(
+            PlatformSpec::parse("linux/amd64").unwrap().to_string(),
+            "linux/amd64"
+        );
         assert!(PlatformSpec::parse("linux/").is_err());
         assert!(PlatformSpec::parse("").is_err());
     }

@@ -40,7 +40,9 @@ pub enum StoreError {
     },
     #[error("snapshot {0} is still in use by {1} other snapshot(s)")]
     SnapshotInUse(String, usize),
-    #[error("snapshot {key} cannot be committed onto {parent:?}: only a snapshot prepared without a parent, on a driver with per-layer directories, can be linked to a parent at commit")]
+    #[error(
+        "snapshot {key} cannot be committed onto {parent:?}: only a snapshot prepared without a parent, on a driver with per-layer directories, can be linked to a parent at commit"
+    )]
     Relink { key: String, parent: String },
     #[error("data root {0} is in use by another wharf daemon")]
     Locked(PathBuf),

@@ -205,7 +205,9 @@ fn detached_layers_link_to_their_parent_at_commit_in_any_unpack_order() {
         Err(StoreError::SnapshotNotFound(_))
     ));
     s.commit_onto("chain-1", "extract-base", None).unwrap();
-    let top = s.commit_onto("chain-2", "extract-top", Some("chain-1")).unwrap();
+    let top = s
+        .commit_onto("chain-2", "extract-top", Some("chain-1"))
+        .unwrap();
     assert_eq!(top.parent.as_deref(), Some("chain-1"));
     assert_eq!(s.stat("chain-1").unwrap().children, 1);
     assert_eq!(s.parent_dirs("chain-2").unwrap().len(), 1);

@@ -24,9 +24,19 @@ pub fn commands() -> Vec<Command> {
             about: "Download an image from a registry",
             flags: || {
                 vec![
-                    Flag::bool("all-tags", Some('a'), "Download all tagged images in the repository"),
-                    Flag::bool("disable-content-trust", None, "Skip image verification").default("true"),
-                    Flag::value("platform", None, "string", "Set platform if server is multi-platform capable"),
+                    Flag::bool(
+                        "all-tags",
+                        Some('a'),
+                        "Download all tagged images in the repository",
+                    ),
+                    Flag::bool("disable-content-trust", None, "Skip image verification")
+                        .default("true"),
+                    Flag::value(
+                        "platform",
+                        None,
+                        "string",
+                        "Set platform if server is multi-platform capable",
+                    ),
                     Flag::bool("quiet", Some('q'), "Suppress verbose output"),
                 ]
             },
@@ -41,7 +51,11 @@ pub fn commands() -> Vec<Command> {
             about: "Upload an image to a registry",
             flags: || {
                 vec![
-                    Flag::bool("all-tags", Some('a'), "Push all tags of an image to the repository"),
+                    Flag::bool(
+                        "all-tags",
+                        Some('a'),
+                        "Push all tags of an image to the repository",
+                    ),
                     Flag::bool("disable-content-trust", None, "Skip image signing").default("true"),
                     Flag::bool("quiet", Some('q'), "Suppress verbose output"),
                 ]
@@ -57,8 +71,17 @@ pub fn commands() -> Vec<Command> {
             about: "Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.",
             flags: || {
                 vec![
-                    Flag::value("password", Some('p'), "string", "Password or Personal Access Token (PAT)"),
-                    Flag::bool("password-stdin", None, "Take the Password or Personal Access Token (PAT) from stdin"),
+                    Flag::value(
+                        "password",
+                        Some('p'),
+                        "string",
+                        "Password or Personal Access Token (PAT)",
+                    ),
+                    Flag::bool(
+                        "password-stdin",
+                        None,
+                        "Take the Password or Personal Access Token (PAT) from stdin",
+                    ),
                     Flag::value("username", Some('u'), "string", "Username"),
                 ]
             },
@@ -83,8 +106,18 @@ pub fn commands() -> Vec<Command> {
             about: "Search Docker Hub for images",
             flags: || {
                 vec![
-                    Flag::list("filter", Some('f'), "filter", "Filter output based on conditions provided"),
-                    Flag::value("format", None, "string", "Pretty-print search using a Go template"),
+                    Flag::list(
+                        "filter",
+                        Some('f'),
+                        "filter",
+                        "Filter output based on conditions provided",
+                    ),
+                    Flag::value(
+                        "format",
+                        None,
+                        "string",
+                        "Pretty-print search using a Go template",
+                    ),
                     Flag::value("limit", None, "int", "Max number of search results"),
                     Flag::bool("no-trunc", None, "Don't truncate output"),
                 ]
@@ -112,7 +145,11 @@ fn auth_header(ctx: &Ctx, registry: &str) -> Result<String, CliError> {
 }
 
 /// Shows a pull or push stream (nothing but errors with `quiet`).
-fn show_stream(ctx: &mut Ctx, resp: &mut crate::client::Response, quiet: bool) -> Result<(), CliError> {
+fn show_stream(
+    ctx: &mut Ctx,
+    resp: &mut crate::client::Response,
+    quiet: bool,
+) -> Result<(), CliError> {
     if quiet {
         let mut sink = jsonmessage::Quiet;
         jsonmessage::consume(&mut sink, &mut resp.body)?;
@@ -166,7 +203,9 @@ fn push(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
         return Err(CliError::msg("cannot push a digest reference"));
     }
     if all && !r.is_name_only() {
-        return Err(CliError::msg("tag does not exist: --all-tags and a tag cannot be used together"));
+        return Err(CliError::msg(
+            "tag does not exist: --all-tags and a tag cannot be used together",
+        ));
     }
     if !all && r.is_name_only() {
         r = r.with_default_tag();
@@ -200,7 +239,10 @@ fn server_key(arg: Option<&str>) -> String {
                 .or_else(|| s.strip_prefix("https://"))
                 .unwrap_or(s);
             let host = host.split('/').next().unwrap_or(host);
-            if matches!(host, "docker.io" | "index.docker.io" | "registry-1.docker.io") {
+            if matches!(
+                host,
+                "docker.io" | "index.docker.io" | "registry-1.docker.io"
+            ) {
                 INDEX_SERVER.to_string()
             } else {
                 host.to_string()
@@ -240,12 +282,16 @@ fn login(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
     if !pass.is_empty() {
         eprintln!("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
         if p.bool("password-stdin") {
-            return Err(CliError::msg("--password and --password-stdin are mutually exclusive"));
+            return Err(CliError::msg(
+                "--password and --password-stdin are mutually exclusive",
+            ));
         }
     }
     if p.bool("password-stdin") {
         if user.is_empty() {
-            return Err(CliError::msg("Must provide --username with --password-stdin"));
+            return Err(CliError::msg(
+                "Must provide --username with --password-stdin",
+            ));
         }
         let mut s = String::new();
         std::io::stdin()
@@ -267,13 +313,17 @@ fn login(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
     let tty = std::io::stdin().is_terminal();
     if user.is_empty() {
         if !tty {
-            return Err(CliError::msg("Error: Cannot perform an interactive login from a non TTY device"));
+            return Err(CliError::msg(
+                "Error: Cannot perform an interactive login from a non TTY device",
+            ));
         }
         user = prompt("Username: ", true)?;
     }
     if pass.is_empty() {
         if !tty {
-            return Err(CliError::msg("Error: Cannot perform an interactive login from a non TTY device"));
+            return Err(CliError::msg(
+                "Error: Cannot perform an interactive login from a non TTY device",
+            ));
         }
         pass = prompt("Password: ", false)?;
     }
@@ -315,7 +365,9 @@ fn try_login(ctx: &mut Ctx, key: &str, c: &Credentials) -> Result<String, CliErr
     if !c.identity_token.is_empty() {
         body["identitytoken"] = Value::String(c.identity_token.clone());
     }
-    let resp = ctx.client()?.call("POST", &with_query("/auth", &[]), Body::json(&body))?;
+    let resp = ctx
+        .client()?
+        .call("POST", &with_query("/auth", &[]), Body::json(&body))?;
     let v: Value = serde_json::from_reader(resp.body)
         .map_err(|e| CliError::Protocol(format!("decoding login response: {e}")))?;
     Ok(v.get("IdentityToken")

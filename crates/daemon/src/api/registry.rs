@@ -15,7 +15,11 @@ use crate::service::progress::Progress;
 use crate::service::{pull, push as push_svc, registry as svc};
 
 pub fn registry_auth(r: &Req) -> Result<AuthConfig, ApiError> {
-    match r.headers.get("x-registry-auth").and_then(|v| v.to_str().ok()) {
+    match r
+        .headers
+        .get("x-registry-auth")
+        .and_then(|v| v.to_str().ok())
+    {
         None => Ok(AuthConfig::default()),
         Some(v) => AuthConfig::from_header(v).map_err(ApiError::bad_request),
     }
@@ -43,7 +47,10 @@ pub fn platform(r: &Req) -> Result<Option<PlatformSpec>, ApiError> {
 /// Runs a pull or push in the background and answers with its progress stream. Until the
 /// first message, a failure is a plain error status (dockerd answers so when nothing has
 /// been written yet).
-pub async fn progress_stream<F>(work: F, rx: tokio::sync::mpsc::UnboundedReceiver<JsonMessage>) -> Reply
+pub async fn progress_stream<F>(
+    work: F,
+    rx: tokio::sync::mpsc::UnboundedReceiver<JsonMessage>,
+) -> Reply
 where
     F: std::future::Future<Output = Result<(), ApiError>> + Send + 'static,
 {

@@ -4,6 +4,7 @@ pub mod build;
 pub mod containers;
 pub mod events;
 pub mod image_cache;
+pub mod distmeta;
 pub mod images;
 pub mod progress;
 pub mod pull;

@@ -210,8 +210,9 @@ async fn pull_from(
     // The config: small, verified, stored.
     let cfg_desc = manifest.config.clone();
     let config = s.fetch_small_blob(&cfg_desc.digest, cfg_desc.size).await?;
-    let parsed = ImageConfig::parse(&config)
-        .map_err(|e| ApiError::bad_request(format!("invalid image config {}: {e}", cfg_desc.digest)))?;
+    let parsed = ImageConfig::parse(&config).map_err(|e| {
+        ApiError::bad_request(format!("invalid image config {}: {e}", cfg_desc.digest))
+    })?;
     if let Some(want) = platform
         && !want.matches_config(&parsed.os, &parsed.architecture, &parsed.variant)
     {
@@ -220,7 +221,11 @@ async fn pull_from(
             reference.familiar_string(),
             parsed.os,
             parsed.architecture,
-            if parsed.variant.is_empty() { String::new() } else { format!("/{}", parsed.variant) }
+            if parsed.variant.is_empty() {
+                String::new()
+            } else {
+                format!("/{}", parsed.variant)
+            }
         )));
     }
     let layers: Vec<_> = manifest
@@ -253,7 +258,9 @@ async fn pull_from(
         .iter()
         .zip(&chains)
         .map(|(desc, chain)| match known.get(chain) {
-            Some(l) if l.blob.digest == desc.digest && engine.images.content().exists(&desc.digest) => {
+            Some(l)
+                if l.blob.digest == desc.digest && engine.images.content().exists(&desc.digest) =>
+            {
                 Plan::Exists(l.clone())
             }
             Some(l) if engine.images.layer_size(chain).is_some() => Plan::BlobOnly(l.clone()),
@@ -272,7 +279,10 @@ async fn pull_from(
     for c in &chains {
         lease.add(c.to_string());
     }
-    let records = transfer(engine, s, &layers, &diff_ids, &chains, &plans, &mut lease, progress).await?;
+    let records = transfer(
+        engine, s, &layers, &diff_ids, &chains, &plans, &mut lease, progress,
+    )
+    .await?;
 
     // Record the image: config, manifest, layers; then its references.
     let mf_blob = BlobRef {
@@ -287,9 +297,14 @@ async fn pull_from(
         Some(t) => engine.images.lookup_ref(t)?,
         None => engine.images.lookup_ref(&digest_ref)?,
     };
+    let blob_digests: Vec<Digest> = layers.iter().map(|l| l.digest.clone()).collect();
+    let repo = format!("{}/{}", reference.domain(), reference.path());
     let rec = engine
         .blocking(move |e| {
-            e.images.content().write_blob(&manifest_bytes, Some(&mf_blob.digest))?;
+            e.images
+                .content()
+                .write_blob(&manifest_bytes, Some(&mf_blob.digest))?;
+            crate::service::distmeta::note_repos(&e.db, &blob_digests, &repo)?;
             let rec = e.images.create(NewImage {
                 config,
                 layers: records,
@@ -344,9 +359,7 @@ async fn transfer(
             gate.clone(),
             progress.clone(),
         );
-        tasks.push(async move {
-            if needs { fut.await.map(Some) } else { Ok(None) }
-        });
+        tasks.push(async move { if needs { fut.await.map(Some) } else { Ok(None) } });
     }
     // All layers move at once (bounded by the gate); they are linked in order below.
     let results = futures_util::future::join_all(tasks).await;
@@ -420,7 +433,14 @@ async fn transfer(
                         .content()
                         .open_blob(&digest)
                         .map_err(wharf_image::ImageError::from)
-                        .and_then(|f| images.unpack_layer(&mut l, parent.as_ref(), Some(&want), io::BufReader::with_capacity(1 << 20, f)));
+                        .and_then(|f| {
+                            images.unpack_layer(
+                                &mut l,
+                                parent.as_ref(),
+                                Some(&want),
+                                io::BufReader::with_capacity(1 << 20, f),
+                            )
+                        });
                     (r, l)
                 })
                 .await?;
@@ -468,7 +488,10 @@ async fn fetch_layer(
         .await??;
         return Ok(Fetched::Detached(d));
     }
-    let permit = gate.acquire_owned().await.map_err(|_| ApiError::internal("pull cancelled"))?;
+    let permit = gate
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::internal("pull cancelled"))?;
     let mut writer = content.writer(&format!("pull-{}", desc.digest.hex()), Some(desc.size))?;
     let offset = writer.offset().min(desc.size);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
@@ -476,10 +499,18 @@ async fn fetch_layer(
     let want = (desc.digest.clone(), desc.size);
     let prog = progress.clone();
     let label = id.clone();
-    let prefix = (offset > 0).then(|| content.root().join("ingest").join(format!("pull-{}", desc.digest.hex())));
+    let prefix = (offset > 0).then(|| {
+        content
+            .root()
+            .join("ingest")
+            .join(format!("pull-{}", desc.digest.hex()))
+    });
     let consumer = tokio::task::spawn_blocking(move || -> Result<Fetched, ApiError> {
         let mut throttle = Throttle::new(prog.clone(), &label, "Downloading", want.1);
-        let net = ChannelReader { rx, cur: Bytes::new() };
+        let net = ChannelReader {
+            rx,
+            cur: Bytes::new(),
+        };
         // Bytes from the network go to the ingest file; the unpacker also sees the bytes a
         // previous attempt left there.
         let mut tee = Tee {
@@ -490,7 +521,13 @@ async fn fetch_layer(
         };
         let result = if unpack {
             let local: Box<dyn Read> = match &prefix {
-                Some(p) => Box::new(std::fs::File::open(p).map_err(|e| ApiError::internal(format!("reopening partial download: {e}")))?.take(offset)),
+                Some(p) => Box::new(
+                    std::fs::File::open(p)
+                        .map_err(|e| {
+                            ApiError::internal(format!("reopening partial download: {e}"))
+                        })?
+                        .take(offset),
+                ),
                 None => Box::new(io::empty()),
             };
             let r = images.unpack_detached(local.chain(&mut tee));
@@ -502,7 +539,12 @@ async fn fetch_layer(
                     images.discard_detached(d);
                     Err(ApiError::internal(format!("reading layer: {e}")))
                 }
-                (Err(e), _) => Err(e.into()),
+                (Err(e), _) => {
+                    // Read the blob to its end all the same: a corrupt blob is then reported
+                    // as the digest mismatch it is, not as the decoding error it caused.
+                    let _ = io::copy(&mut tee, &mut io::sink());
+                    Err(e.into())
+                }
             }
         } else {
             io::copy(&mut tee, &mut io::sink())
@@ -512,8 +554,16 @@ async fn fetch_layer(
         let detached = match result {
             Ok(d) => d,
             Err(e) => {
-                // Keep the partial ingest for the next attempt; the download error (if any)
-                // is the one reported.
+                if writer.offset() == want.1 {
+                    // Complete: verify it. A mismatch is the real cause; a verified blob is
+                    // kept (the layer itself is bad, not the transfer).
+                    return match writer.commit(Some((&want.0, want.1))) {
+                        Err(mismatch) => Err(mismatch.into()),
+                        Ok(_) => Err(e),
+                    };
+                }
+                // Incomplete: keep the partial ingest for the next attempt; the download
+                // error (if any) is the one reported.
                 drop(writer);
                 return Err(e);
             }

@@ -26,6 +26,7 @@ use wharf_registry::{Access, AuthConfig, Session, repository_scope};
 
 use crate::engine::Engine;
 use crate::error::ApiError;
+use crate::service::distmeta;
 use crate::service::progress::{Progress, Throttle};
 
 /// Uploads at once (dockerd's `max-concurrent-uploads` default).
@@ -88,25 +89,31 @@ pub async fn push(
         reference.name()
     ));
     let path = reference.path().to_string();
-    // Other repositories of this registry holding the image's blobs: mount sources.
+    let domain = reference.domain().to_string();
+    // Other repositories of this registry known to hold the blobs: mount sources, which the
+    // token must cover too.
     let mut sources = BTreeSet::new();
     for (_, rec) in &targets {
-        for key in &rec.refs {
-            if let Ok(o) = Reference::parse_normalized(key)
-                && o.domain() == reference.domain()
-                && o.path() != path
-            {
-                sources.insert(o.path().to_string());
+        for l in &rec.layers {
+            let d = if is_compressed(&l.blob.media_type) {
+                Some(l.blob.digest.clone())
+            } else {
+                distmeta::compressed(&engine.db, &l.blob.digest)?.map(|b| b.digest)
+            };
+            if let Some(d) = d {
+                sources.extend(distmeta::mount_sources(&engine.db, &d, &domain, &path)?);
             }
         }
     }
     let mut scopes = vec![repository_scope(&path, Access::Push)];
     scopes.extend(sources.iter().map(|s| repository_scope(s, Access::Pull)));
     let ep = engine.registry.config().upstream(reference.domain());
-    let s = engine.registry.session(ep, &path, auth.clone(), scopes).await?;
-    let sources: Vec<String> = sources.into_iter().collect();
+    let s = engine
+        .registry
+        .session(ep, &path, auth.clone(), scopes)
+        .await?;
     for (tag, rec) in targets {
-        push_one(engine, &s, &tag, rec, &sources, progress).await?;
+        push_one(engine, &s, &tag, rec, progress).await?;
     }
     Ok(())
 }
@@ -116,7 +123,6 @@ async fn push_one(
     s: &Session,
     tag: &Reference,
     rec: ImageRecord,
-    sources: &[String],
     progress: &Progress,
 ) -> Result<(), ApiError> {
     let ids: Vec<String> = rec.layers.iter().map(|l| short(&l.diff_id)).collect();
@@ -128,9 +134,14 @@ async fn push_one(
         let gate = gate.clone();
         let blob = l.blob.clone();
         async move {
-            let _permit = gate.acquire().await.map_err(|_| ApiError::internal("push cancelled"))?;
+            let _permit = gate
+                .acquire()
+                .await
+                .map_err(|_| ApiError::internal("push cancelled"))?;
             let blob = ensure_compressed(engine, &blob, id, progress).await?;
-            push_blob(engine, s, &blob, id, sources, progress).await?;
+            let (domain, path) = (tag.domain(), tag.path());
+            let sources = distmeta::mount_sources(&engine.db, &blob.digest, domain, path)?;
+            push_blob(engine, s, &blob, id, &sources, progress).await?;
             Ok::<BlobRef, ApiError>(blob)
         }
     });
@@ -156,7 +167,9 @@ async fn push_one(
                 config,
                 layers: blobs
                     .iter()
-                    .map(|b| Descriptor::new(&docker_layer_type(&b.media_type), b.digest.clone(), b.size))
+                    .map(|b| {
+                        Descriptor::new(&docker_layer_type(&b.media_type), b.digest.clone(), b.size)
+                    })
                     .collect(),
                 annotations: Default::default(),
             };
@@ -184,8 +197,11 @@ async fn push_one(
     let bytes = manifest.bytes.clone();
     let repo_digest = Reference::with_name(&tag.name())?.with_digest(digest);
     let id = rec.id.clone();
+    let repo = format!("{}/{}", tag.domain(), tag.path());
     engine
         .blocking(move |e| {
+            let digests: Vec<Digest> = blobs.iter().map(|b| b.digest.clone()).collect();
+            distmeta::note_repos(&e.db, &digests, &repo)?;
             e.images.content().write_blob(&bytes, Some(&mf.digest))?;
             e.images.replace_blobs(&id, &blobs, Some(mf))?;
             e.images.add_ref(&id, &repo_digest)?;
@@ -220,7 +236,11 @@ fn stored_manifest(
     };
     let same = parsed.config.digest == rec.id
         && parsed.layers.len() == blobs.len()
-        && parsed.layers.iter().zip(blobs).all(|(l, b)| l.digest == b.digest);
+        && parsed
+            .layers
+            .iter()
+            .zip(blobs)
+            .all(|(l, b)| l.digest == b.digest);
     Ok(same.then(|| RawManifest {
         media_type: m.media_type.clone(),
         digest: m.digest.clone(),
@@ -239,6 +259,11 @@ async fn ensure_compressed(
     if is_compressed(&blob.media_type) {
         return Ok(blob.clone());
     }
+    if let Some(gz) = distmeta::compressed(&engine.db, &blob.digest)?
+        && engine.images.content().exists(&gz.digest)
+    {
+        return Ok(gz);
+    }
     let digest = blob.digest.clone();
     let id = id.to_string();
     let progress = progress.clone();
@@ -252,8 +277,13 @@ async fn ensure_compressed(
                 w.abort();
                 w = content.writer(&format!("push-{}", digest.hex()), None)?;
             }
-            let mut counted = CountingWriter { inner: &mut w, n: 0 };
-            let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+            let mut counted = CountingWriter {
+                inner: &mut w,
+                n: 0,
+            };
+            let threads = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2);
             let total = blob_size(&src);
             let mut throttle = Throttle::new(progress.clone(), &id, "Compressing", total);
             let reader = ProgressReader {
@@ -264,12 +294,13 @@ async fn ensure_compressed(
             wharf_archive::compression::gzip_parallel(reader, &mut counted, 1, threads)
                 .map_err(|e| ApiError::internal(format!("compressing layer {digest}: {e}")))?;
             let size = counted.n;
-            let gz = w.commit(None)?;
-            Ok(BlobRef {
-                digest: gz,
+            let gz = BlobRef {
+                digest: w.commit(None)?,
                 media_type: media::DOCKER_LAYER_GZIP.to_string(),
                 size,
-            })
+            };
+            distmeta::note_compressed(&e.db, &digest, &gz)?;
+            Ok(gz)
         })
         .await
 }
@@ -386,7 +417,9 @@ async fn push_blob(
             }
         }
     });
-    let r = s.finish_upload(&location, &blob.digest, blob.size, body).await;
+    let r = s
+        .finish_upload(&location, &blob.digest, blob.size, body)
+        .await;
     let _ = reader.await;
     r?;
     progress.layer(id, "Pushed");

@@ -97,7 +97,12 @@ pub async fn distribution_inspect(
     let ep = e.registry.config().upstream(r.domain());
     let s = e
         .registry
-        .session(ep, r.path(), creds, vec![repository_scope(r.path(), Access::Pull)])
+        .session(
+            ep,
+            r.path(),
+            creds,
+            vec![repository_scope(r.path(), Access::Pull)],
+        )
         .await?;
     let target = match r.digest() {
         Some(d) => d.to_string(),

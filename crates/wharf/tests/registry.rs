@@ -1,0 +1,606 @@
+//! Registry workflow end to end against Debian's `docker-registry`: login, push, pull (tag,
+//! digest, all tags), layer reuse, logout, search, the bearer-token flow, faults, and interop
+//! with skopeo. Each test starts its own registry and daemon and removes them.
+
+mod common;
+mod registry_support;
+
+use common::*;
+use registry_support::proxy::Proxy;
+use registry_support::token::TokenServer;
+use registry_support::*;
+
+/// Runs a command with `input` on its stdin, capturing its output.
+trait WithStdin {
+    fn with_stdin(&mut self, input: &[u8]) -> std::process::Output;
+}
+
+impl WithStdin for std::process::Command {
+    fn with_stdin(&mut self, input: &[u8]) -> std::process::Output {
+        use std::io::Write;
+        let mut c = self
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(input).unwrap();
+        c.wait_with_output().unwrap()
+    }
+}
+
+fn load(d: &TestDaemon, archive: &[u8]) {
+    let p = d.dir.path().join(format!("load-{}.tar", archive.len()));
+    std::fs::write(&p, archive).unwrap();
+    ok(&d.wharf(&["load", "-i", p.to_str().unwrap()]));
+}
+
+/// wharf's CLI with the daemon and a client config inside the test dir.
+fn wharf(d: &TestDaemon, args: &[&str]) -> std::process::Output {
+    d.wharf_cmd(args)
+        .env("DOCKER_CONFIG", d.dir.path().join("wharf-config"))
+        .output()
+        .unwrap()
+}
+
+fn digest_line(out: &str) -> String {
+    out.lines()
+        .find_map(|l| {
+            l.split_once(": digest: ")
+                .map(|(_, r)| r.split_whitespace().next().unwrap().to_string())
+        })
+        .unwrap_or_else(|| panic!("no digest line in push output:\n{out}"))
+}
+
+#[test]
+fn login_push_pull_by_tag_digest_and_all_tags_then_logout() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(true);
+    let d = TestDaemon::start();
+    let host = reg.host();
+    let image = format!("{host}/team/bb");
+    d.import_busybox(&format!("{image}:1"));
+
+    // A wrong password is refused and nothing is stored.
+    let bad = d
+        .wharf_cmd(&["login", "-u", USER, "-p", "wrong", &host])
+        .env("DOCKER_CONFIG", d.dir.path().join("wharf-config"))
+        .output()
+        .unwrap();
+    let err = fails(&bad, 1);
+    assert!(
+        err.contains(&format!(
+            "login attempt to http://{host}/v2/ failed with status: 401 Unauthorized"
+        )),
+        "{err}"
+    );
+    assert!(!d.dir.path().join("wharf-config/config.json").exists());
+
+    // Without credentials the registry refuses the push.
+    let err = fails(&wharf(&d, &["push", &format!("{image}:1")]), 1);
+    assert!(
+        err.contains("unauthorized: authentication required"),
+        "{err}"
+    );
+
+    let out = d
+        .wharf_cmd(&["login", "-u", USER, "--password-stdin", &host])
+        .env("DOCKER_CONFIG", d.dir.path().join("wharf-config"))
+        .with_stdin(format!("{PASS}\n").as_bytes());
+    assert_eq!(ok(&out), "Login Succeeded\n");
+    let cfg: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(d.dir.path().join("wharf-config/config.json")).unwrap(),
+    )
+    .unwrap();
+    let want = std::process::Command::new("base64")
+        .arg("-w0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(format!("{USER}:{PASS}").as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(
+        cfg["auths"][&host]["auth"],
+        String::from_utf8_lossy(&want.stdout).trim()
+    );
+
+    let pushed = ok(&wharf(&d, &["push", &format!("{image}:1")]));
+    assert!(
+        pushed.starts_with(&format!("The push refers to repository [{image}]\n")),
+        "{pushed}"
+    );
+    assert!(pushed.contains(": Pushed\n"), "{pushed}");
+    let digest = digest_line(&pushed);
+    let again = ok(&wharf(&d, &["push", &format!("{image}:1")]));
+    assert!(again.contains(": Layer already exists\n"), "{again}");
+    assert_eq!(
+        digest_line(&again),
+        digest,
+        "pushing again gives the same manifest"
+    );
+    ok(&wharf(
+        &d,
+        &["tag", &format!("{image}:1"), &format!("{image}:2")],
+    ));
+    ok(&wharf(&d, &["push", &format!("{image}:2")]));
+
+    // Pull into an empty engine.
+    ok(&wharf(
+        &d,
+        &["rmi", "-f", &format!("{image}:1"), &format!("{image}:2")],
+    ));
+    assert_eq!(ok(&wharf(&d, &["images", "-q"])), "");
+    let pulled = ok(&wharf(&d, &["pull", &format!("{image}:1")]));
+    assert!(pulled.starts_with("1: Pulling from team/bb\n"), "{pulled}");
+    assert!(pulled.contains(": Pull complete\n"), "{pulled}");
+    assert!(pulled.contains(&format!("Digest: {digest}\n")), "{pulled}");
+    assert!(
+        pulled.ends_with(&format!(
+            "Status: Downloaded newer image for {image}:1\n{image}:1\n"
+        )),
+        "{pulled}"
+    );
+    let up_to_date = ok(&wharf(&d, &["pull", &format!("{image}:1")]));
+    assert!(
+        up_to_date.contains(&format!("Status: Image is up to date for {image}:1")),
+        "{up_to_date}"
+    );
+    let listed = ok(&wharf(
+        &d,
+        &[
+            "images",
+            "--digests",
+            "--format",
+            "{{.Repository}} {{.Tag}} {{.Digest}}",
+        ],
+    ));
+    assert!(listed.contains(&format!("{image} 1 {digest}")), "{listed}");
+
+    // By digest.
+    ok(&wharf(&d, &["rmi", &format!("{image}:1")]));
+    let by_digest = format!("{image}@{digest}");
+    let pulled = ok(&wharf(&d, &["pull", &by_digest]));
+    assert!(
+        pulled.contains(&format!("Status: Downloaded newer image for {by_digest}")),
+        "{pulled}"
+    );
+    let rd = ok(&wharf(
+        &d,
+        &[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .RepoDigests}} {{json .RepoTags}}",
+            &by_digest,
+        ],
+    ));
+    assert_eq!(rd.trim(), format!("[\"{by_digest}\"] []"));
+
+    // Every tag.
+    let all = ok(&wharf(&d, &["pull", "-a", &image]));
+    assert!(
+        all.contains(&format!("Status: Downloaded newer image for {image}\n")),
+        "{all}"
+    );
+    let tags = ok(&wharf(&d, &["images", "--format", "{{.Tag}}", &image]));
+    let mut tags: Vec<&str> = tags.lines().collect();
+    tags.sort();
+    assert_eq!(tags, ["1", "2"]);
+    let q = ok(&wharf(&d, &["pull", "-q", &format!("{image}:2")]));
+    assert_eq!(q, format!("{image}:2\n"));
+
+    // Logout forgets the credentials; the registry then refuses.
+    assert_eq!(
+        ok(&wharf(&d, &["logout", &host])),
+        format!("Removing login credentials for {host}\n")
+    );
+    assert_eq!(
+        ok(&wharf(&d, &["logout", &host])),
+        format!("Not logged in to {host}\n")
+    );
+    let err = fails(&wharf(&d, &["pull", &format!("{image}:3")]), 1);
+    assert!(err.contains(&format!("pull access denied for {image}, repository does not exist or may require 'docker login'")), "{err}");
+}
+
+#[test]
+fn missing_tags_and_platforms_are_clear_errors() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let d = TestDaemon::start();
+    let image = format!("{}/bb", reg.host());
+    d.import_busybox(&format!("{image}:1"));
+    ok(&d.wharf(&["push", &format!("{image}:1")]));
+    let err = fails(&d.wharf(&["pull", &format!("{image}:nope")]), 1);
+    assert_eq!(
+        err,
+        format!(
+            "Error response from daemon: manifest for {image}:nope not found: manifest unknown: manifest unknown\n"
+        )
+    );
+    let err = fails(
+        &d.wharf(&["pull", "--platform", "linux/s390x", &format!("{image}:1")]),
+        1,
+    );
+    assert!(
+        err.contains("does not match the specified platform: wanted linux/s390x, actual: linux/"),
+        "{err}"
+    );
+    let err = fails(&d.wharf(&["push", &format!("{image}:9")]), 1);
+    assert!(
+        err.contains(&format!("tag does not exist: {image}:9")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_second_image_on_the_same_base_moves_only_its_new_layer() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let host = reg.host();
+    let base_layer = std::fs::read(busybox_tar()).unwrap();
+    let app_layer = layer_tar(&[("app/data.bin", &noise(3 << 20, 7))]);
+    let pusher = TestDaemon::start();
+    load(
+        &pusher,
+        &image_archive(
+            &format!("{host}/base:1"),
+            std::slice::from_ref(&base_layer),
+            "base",
+        ),
+    );
+    load(
+        &pusher,
+        &image_archive(
+            &format!("{host}/app:1"),
+            &[base_layer.clone(), app_layer.clone()],
+            "app",
+        ),
+    );
+    let out = ok(&pusher.wharf(&["push", &format!("{host}/base:1")]));
+    assert_eq!(out.matches(": Pushed").count(), 1, "{out}");
+    let out = ok(&pusher.wharf(&["push", &format!("{host}/app:1")]));
+    assert_eq!(
+        out.matches(": Pushed").count(),
+        1,
+        "only the app layer is sent:\n{out}"
+    );
+    assert!(
+        out.contains(": Mounted from base") || out.contains(": Layer already exists"),
+        "{out}"
+    );
+
+    let puller = TestDaemon::start();
+    let out = ok(&puller.wharf(&["pull", &format!("{host}/base:1")]));
+    assert_eq!(out.matches(": Pull complete").count(), 1, "{out}");
+    let out = ok(&puller.wharf(&["pull", &format!("{host}/app:1")]));
+    assert_eq!(
+        out.matches(": Already exists").count(),
+        1,
+        "the base layer is reused:\n{out}"
+    );
+    assert_eq!(out.matches(": Pull complete").count(), 1, "{out}");
+    let layers = ok(&puller.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{len .RootFS.Layers}}",
+        &format!("{host}/app:1"),
+    ]));
+    assert_eq!(layers.trim(), "2");
+}
+
+#[test]
+fn bearer_tokens_are_fetched_with_credentials_and_reused() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let d = TestDaemon::start();
+    d.import_busybox(&format!("{}/tok:1", reg.host()));
+    ok(&d.wharf(&["push", &format!("{}/tok:1", reg.host())]));
+    let ts = TokenServer::start(reg.port);
+    let image = format!("{}/tok:1", ts.host());
+
+    // Anonymous: a token without access, so the pull is denied.
+    let err = fails(&wharf(&d, &["pull", &image]), 1);
+    assert!(err.contains("pull access denied"), "{err}");
+    assert!(
+        ts.requests()
+            .iter()
+            .any(|r| r == "anonymous repository:tok:pull"),
+        "{:?}",
+        ts.requests()
+    );
+
+    let bad = d
+        .wharf_cmd(&["login", "-u", USER, "-p", "nope", &ts.host()])
+        .env("DOCKER_CONFIG", d.dir.path().join("wharf-config"))
+        .output()
+        .unwrap();
+    let err = fails(&bad, 1);
+    assert!(
+        err.contains("unauthorized: incorrect username or password"),
+        "{err}"
+    );
+
+    let out = d
+        .wharf_cmd(&["login", "-u", USER, "--password-stdin", &ts.host()])
+        .env("DOCKER_CONFIG", d.dir.path().join("wharf-config"))
+        .with_stdin(PASS.as_bytes());
+    ok(&out);
+    let before = ts.issued();
+    let out = ok(&wharf(&d, &["pull", &image]));
+    assert!(
+        out.contains(&format!("Status: Downloaded newer image for {image}")),
+        "{out}"
+    );
+    assert_eq!(
+        ts.issued(),
+        before + 1,
+        "one token serves the whole pull: {:?}",
+        ts.requests()
+    );
+    assert!(
+        ts.requests()
+            .iter()
+            .any(|r| r == &format!("{USER} repository:tok:pull")),
+        "{:?}",
+        ts.requests()
+    );
+    ok(&wharf(&d, &["rmi", &image]));
+    ok(&wharf(&d, &["pull", &image]));
+    assert_eq!(
+        ts.issued(),
+        before + 1,
+        "the token is reused until it expires"
+    );
+}
+
+#[test]
+fn registry_killed_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let host = reg.host();
+    let small = layer_tar(&[("small", b"small layer")]);
+    let big = layer_tar(&[("big.bin", &noise(24 << 20, 3))]);
+    let pusher = TestDaemon::start();
+    load(
+        &pusher,
+        &image_archive(&format!("{host}/big:1"), &[small, big], "big"),
+    );
+    ok(&pusher.wharf(&["push", &format!("{host}/big:1")]));
+    drop(pusher);
+
+    let port = free_port();
+    let mut proxy = Proxy::start(port, reg.port, Some(10 << 20));
+    let image = format!("127.0.0.1:{port}/big:1");
+    let d = TestDaemon::start();
+    let err = fails(&d.wharf(&["pull", &image]), 1);
+    assert!(proxy.is_dead(), "the proxy died mid-transfer");
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}"))
+            && (err.contains("refused") || err.contains("EOF") || err.contains("reset")),
+        "a clear error naming the registry: {err}"
+    );
+    assert_eq!(ok(&d.wharf(&["images", "-aq"])), "", "no partial image");
+    let first = proxy.served();
+    proxy.kill();
+
+    let proxy = Proxy::start(port, reg.port, None);
+    let out = ok(&d.wharf(&["pull", &image]));
+    assert!(out.contains("Status: Downloaded newer image"), "{out}");
+    let total = 24u64 << 20;
+    assert!(
+        proxy.served() < total,
+        "the second pull resumed ({} bytes after {first})",
+        proxy.served()
+    );
+    assert!(
+        proxy
+            .log()
+            .iter()
+            .any(|l| l.to_ascii_lowercase().starts_with("range: bytes=")),
+        "{:?}",
+        proxy.log()
+    );
+    let size = ok(&d.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{len .RootFS.Layers}}",
+        &image,
+    ]));
+    assert_eq!(size.trim(), "2");
+}
+
+#[test]
+fn a_blob_whose_digest_does_not_match_is_refused() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let host = reg.host();
+    let pusher = TestDaemon::start();
+    let layer = layer_tar(&[("f.bin", &noise(1 << 20, 5))]);
+    load(
+        &pusher,
+        &image_archive(&format!("{host}/bad:1"), &[layer], "bad"),
+    );
+    let out = ok(&pusher.wharf(&["push", &format!("{host}/bad:1")]));
+    drop(pusher);
+    let _ = out;
+    // Corrupt the stored layer blob (same size, one byte flipped).
+    let blobs = reg.dir.path().join("data/docker/registry/v2/blobs/sha256");
+    let mut biggest = None;
+    for a in std::fs::read_dir(&blobs).unwrap().flatten() {
+        for b in std::fs::read_dir(a.path()).unwrap().flatten() {
+            let f = b.path().join("data");
+            let len = std::fs::metadata(&f).unwrap().len();
+            if biggest.as_ref().is_none_or(|(l, _)| len > *l) {
+                biggest = Some((len, f));
+            }
+        }
+    }
+    let (_, f) = biggest.unwrap();
+    let mut data = std::fs::read(&f).unwrap();
+    let mid = data.len() / 2;
+    data[mid] ^= 0xff;
+    std::fs::write(&f, data).unwrap();
+
+    let d = TestDaemon::start();
+    let err = fails(&d.wharf(&["pull", &format!("{host}/bad:1")]), 1);
+    assert!(err.contains("digest mismatch"), "{err}");
+    assert_eq!(ok(&d.wharf(&["images", "-aq"])), "");
+}
+
+#[test]
+fn docker_cli_logs_in_pushes_and_pulls_through_wharf() {
+    if skip_without_registry() || !docker_available() {
+        return;
+    }
+    let reg = Registry::start(true);
+    let d = TestDaemon::start();
+    let host = reg.host();
+    d.import_busybox(&format!("{host}/viadocker:1"));
+    let out = d
+        .docker_cmd(&["login", "-u", USER, "--password-stdin", &host])
+        .with_stdin(PASS.as_bytes());
+    assert!(ok(&out).contains("Login Succeeded"));
+    let bad = fails(&d.docker(&["login", "-u", USER, "-p", "wrong", &host]), 1);
+    assert!(bad.contains("401 Unauthorized"), "{bad}");
+    let pushed = ok(&d.docker(&["push", &format!("{host}/viadocker:1")]));
+    assert!(
+        pushed.contains("Pushed") && pushed.contains("1: digest: sha256:"),
+        "{pushed}"
+    );
+    ok(&d.docker(&["rmi", &format!("{host}/viadocker:1")]));
+    let pulled = ok(&d.docker(&["pull", &format!("{host}/viadocker:1")]));
+    assert!(
+        pulled.contains("Pull complete") && pulled.contains("Status: Downloaded newer image"),
+        "{pulled}"
+    );
+    let search = ok(&d.docker(&["search", &format!("{host}/viad")]));
+    assert!(search.contains(&format!("{host}/viadocker")), "{search}");
+    let insp = ok(&d.docker(&[
+        "manifest",
+        "inspect",
+        "--insecure",
+        &format!("{host}/viadocker:1"),
+    ]));
+    let _ = insp;
+}
+
+#[test]
+fn search_lists_matching_repositories_of_a_registry() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let d = TestDaemon::start();
+    let host = reg.host();
+    for name in ["alpha/web", "beta/web", "gamma/db"] {
+        d.import_busybox(&format!("{host}/{name}:1"));
+        ok(&d.wharf(&["push", &format!("{host}/{name}:1")]));
+    }
+    let out = ok(&d.wharf(&["search", &format!("{host}/web")]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "DESCRIPTION", "STARS", "OFFICIAL", "AUTOMATED"]
+    );
+    assert_eq!(lines.len(), 3, "{out}");
+    let names = ok(&d.wharf(&[
+        "search",
+        "--limit",
+        "1",
+        "--format",
+        "{{.Name}}",
+        &format!("{host}/web"),
+    ]));
+    assert_eq!(names, format!("{host}/alpha/web\n"));
+}
+
+#[test]
+fn skopeo_pulls_what_wharf_pushes_and_wharf_pulls_what_skopeo_pushes_with_the_same_digests() {
+    if skip_without_registry() || !std::path::Path::new("/usr/bin/skopeo").exists() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let d = TestDaemon::start();
+    let host = reg.host();
+    d.import_busybox(&format!("{host}/fromwharf:1"));
+    let digest = digest_line(&ok(&d.wharf(&["push", &format!("{host}/fromwharf:1")])));
+    let insp = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--tls-verify=false",
+            "--format",
+            "{{.Digest}}",
+            &format!("docker://{host}/fromwharf:1"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&insp).trim(), digest);
+    let copy_dir = d.dir.path().join("oci");
+    ok(&std::process::Command::new("skopeo")
+        .args([
+            "copy",
+            "--src-tls-verify=false",
+            &format!("docker://{host}/fromwharf:1"),
+            &format!("oci:{}:x", copy_dir.display()),
+        ])
+        .output()
+        .unwrap());
+
+    // skopeo pushes an OCI image; wharf pulls it with the digest skopeo reports.
+    let pushed = std::process::Command::new("skopeo")
+        .args([
+            "copy",
+            "--dest-tls-verify=false",
+            "--format",
+            "oci",
+            &format!("oci:{}:x", copy_dir.display()),
+            &format!("docker://{host}/fromskopeo:1"),
+        ])
+        .output()
+        .unwrap();
+    ok(&pushed);
+    let want = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--tls-verify=false",
+            "--format",
+            "{{.Digest}}",
+            &format!("docker://{host}/fromskopeo:1"),
+        ])
+        .output()
+        .unwrap();
+    let want = ok(&want).trim().to_string();
+    let out = ok(&d.wharf(&["pull", &format!("{host}/fromskopeo:1")]));
+    assert!(out.contains(&format!("Digest: {want}")), "{out}");
+    // And pushing it back keeps its (OCI) manifest digest.
+    ok(&d.wharf(&[
+        "tag",
+        &format!("{host}/fromskopeo:1"),
+        &format!("{host}/again:1"),
+    ]));
+    assert_eq!(
+        digest_line(&ok(&d.wharf(&["push", &format!("{host}/again:1")]))),
+        want
+    );
+}
