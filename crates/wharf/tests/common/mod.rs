@@ -49,7 +49,9 @@ pub fn busybox_tar() -> &'static Path {
             std::fs::create_dir_all(dir.join(d)).unwrap();
         }
         std::fs::copy(busybox, dir.join("bin/busybox")).unwrap();
-        let list = Command::new(dir.join("bin/busybox"))
+        // Run the host's copy: executing the fresh copy races with children other test threads
+        // fork while its write descriptor is open (ETXTBSY).
+        let list = Command::new(busybox)
             .arg("--list")
             .output()
             .unwrap();
