@@ -604,3 +604,216 @@ fn skopeo_pulls_what_wharf_pushes_and_wharf_pulls_what_skopeo_pushes_with_the_sa
         want
     );
 }
+
+#[test]
+fn a_dropped_connection_mid_layer_is_resumed_within_the_same_pull() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let host = reg.host();
+    let pusher = TestDaemon::start();
+    let layer = layer_tar(&[("big.bin", &noise(12 << 20, 11))]);
+    load(
+        &pusher,
+        &image_archive(&format!("{host}/flaky:1"), &[layer], "flaky"),
+    );
+    ok(&pusher.wharf(&["push", &format!("{host}/flaky:1")]));
+    drop(pusher);
+    let proxy = Proxy::flaky(reg.port, 5 << 20);
+    let d = TestDaemon::start();
+    let image = format!("127.0.0.1:{}/flaky:1", proxy.port);
+    let out = ok(&d.wharf(&["pull", &image]));
+    assert!(out.contains("Status: Downloaded newer image"), "{out}");
+    assert!(
+        proxy
+            .log()
+            .iter()
+            .any(|l| l.to_ascii_lowercase().starts_with("range: bytes=")),
+        "resumed with a Range request: {:?}",
+        proxy.log()
+    );
+}
+
+#[test]
+fn mirrors_serve_pulls_for_any_registry() {
+    if skip_without_registry() {
+        return;
+    }
+    let upstream = Registry::start(false);
+    let mirror = Registry::start(false);
+    // The image exists only on the mirror, under the upstream's name.
+    let pusher = TestDaemon::start();
+    pusher.import_busybox(&format!("{}/mirrored:1", mirror.host()));
+    let digest = digest_line(&ok(
+        &pusher.wharf(&["push", &format!("{}/mirrored:1", mirror.host())])
+    ));
+    drop(pusher);
+    let m = format!("{}=http://{}", upstream.host(), mirror.host());
+    let d = TestDaemon::start_with(&["--registry-mirror", &m]);
+    let out = ok(&d.wharf(&["pull", &format!("{}/mirrored:1", upstream.host())]));
+    assert!(out.contains(&format!("Digest: {digest}")), "{out}");
+    // Not on the mirror: the upstream answers.
+    let err = fails(
+        &d.wharf(&["pull", &format!("{}/elsewhere:1", upstream.host())]),
+        1,
+    );
+    assert!(err.contains("manifest unknown"), "{err}");
+}
+
+/// PUTs a manifest or index with curl.
+fn put_manifest(host: &str, repo: &str, reference: &str, media_type: &str, body: &str) {
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sf",
+            "-X",
+            "PUT",
+            "-H",
+            &format!("Content-Type: {media_type}"),
+            "--data-binary",
+            body,
+        ])
+        .arg(format!("http://{host}/v2/{repo}/manifests/{reference}"))
+        .output()
+        .unwrap();
+    ok(&out);
+}
+
+fn get_manifest(host: &str, repo: &str, reference: &str) -> String {
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sf",
+            "-H",
+            "Accept: application/vnd.docker.distribution.manifest.v2+json",
+        ])
+        .arg(format!("http://{host}/v2/{repo}/manifests/{reference}"))
+        .output()
+        .unwrap();
+    ok(&out)
+}
+
+#[test]
+fn an_index_resolves_to_the_host_platform_or_the_one_asked_for() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let host = reg.host();
+    let d = TestDaemon::start();
+    let layer = layer_tar(&[("which", b"amd64")]);
+    let arm_layer = layer_tar(&[("which", b"arm64")]);
+    load(
+        &d,
+        &image_archive_for(&format!("{host}/multi:amd64"), &[layer], "amd64", "amd64"),
+    );
+    load(
+        &d,
+        &image_archive_for(
+            &format!("{host}/multi:arm64"),
+            &[arm_layer],
+            "arm64",
+            "arm64",
+        ),
+    );
+    let a = digest_line(&ok(&d.wharf(&["push", &format!("{host}/multi:amd64")])));
+    let b = digest_line(&ok(&d.wharf(&["push", &format!("{host}/multi:arm64")])));
+    let size = |r: &str| get_manifest(&host, "multi", r).len();
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"{b}","size":{},"platform":{{"architecture":"arm64","os":"linux","variant":"v8"}}}},{{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":"{a}","size":{},"platform":{{"architecture":"amd64","os":"linux"}}}}]}}"#,
+        size(&b),
+        size(&a)
+    );
+    put_manifest(
+        &host,
+        "multi",
+        "1",
+        "application/vnd.oci.image.index.v1+json",
+        &index,
+    );
+    let amd_id = ok(&d.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &format!("{host}/multi:amd64"),
+    ]));
+    let arm_id = ok(&d.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &format!("{host}/multi:arm64"),
+    ]));
+
+    let out = ok(&d.wharf(&["pull", &format!("{host}/multi:1")]));
+    let index_digest = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap()
+        .to_string();
+    assert!(
+        index_digest != a && index_digest != b,
+        "the RepoDigest is the index's"
+    );
+    let id = ok(&d.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &format!("{host}/multi:1"),
+    ]));
+    if std::env::consts::ARCH == "x86_64" {
+        assert_eq!(id, amd_id);
+    }
+    ok(&d.wharf(&[
+        "pull",
+        "--platform",
+        "linux/arm64",
+        &format!("{host}/multi:1"),
+    ]));
+    let id = ok(&d.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}} {{.Architecture}}",
+        &format!("{host}/multi:1"),
+    ]));
+    assert_eq!(id.split_whitespace().next().unwrap(), arm_id.trim());
+    assert!(id.trim().ends_with("arm64"));
+    let err = fails(
+        &d.wharf(&[
+            "pull",
+            "--platform",
+            "linux/s390x",
+            &format!("{host}/multi:1"),
+        ]),
+        1,
+    );
+    assert!(
+        err.contains("no matching manifest for linux/s390x in the manifest list entries"),
+        "{err}"
+    );
+
+    // GET /distribution/{name}/json (docker-py's get_registry_data): the index and its platforms.
+    let out = std::process::Command::new("curl")
+        .args(["-sf", "--unix-socket"])
+        .arg(&d.socket)
+        .arg(format!(
+            "http://wharf/v1.47/distribution/{host}/multi:1/json"
+        ))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(v["Descriptor"]["digest"], index_digest);
+    assert_eq!(
+        v["Descriptor"]["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let archs: Vec<&str> = v["Platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["architecture"].as_str().unwrap())
+        .collect();
+    assert_eq!(archs, ["arm64", "amd64"]);
+}

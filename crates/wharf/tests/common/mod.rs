@@ -51,10 +51,7 @@ pub fn busybox_tar() -> &'static Path {
         std::fs::copy(busybox, dir.join("bin/busybox")).unwrap();
         // Run the host's copy: executing the fresh copy races with children other test threads
         // fork while its write descriptor is open (ETXTBSY).
-        let list = Command::new(busybox)
-            .arg("--list")
-            .output()
-            .unwrap();
+        let list = Command::new(busybox).arg("--list").output().unwrap();
         for applet in String::from_utf8_lossy(&list.stdout).lines() {
             if applet != "busybox" {
                 let _ = std::os::unix::fs::symlink("busybox", dir.join("bin").join(applet));

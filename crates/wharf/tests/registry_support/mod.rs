@@ -187,6 +187,11 @@ fn sha256_hex(data: &[u8]) -> String {
 
 /// A `docker save` style archive (Docker 20.10 layout) of one image with these layers.
 pub fn image_archive(tag: &str, layers: &[Vec<u8>], comment: &str) -> Vec<u8> {
+    image_archive_for(tag, layers, comment, "amd64")
+}
+
+/// Like [`image_archive`], for another architecture.
+pub fn image_archive_for(tag: &str, layers: &[Vec<u8>], comment: &str, arch: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let mut diff_ids = Vec::new();
     let mut files = Vec::new();
@@ -198,7 +203,7 @@ pub fn image_archive(tag: &str, layers: &[Vec<u8>], comment: &str) -> Vec<u8> {
         files.push(format!("\"{hex}/layer.tar\""));
     }
     let config = format!(
-        r#"{{"architecture":"amd64","comment":"{comment}","config":{{"Cmd":["sh"]}},"created":"2020-01-01T00:00:00Z","os":"linux","rootfs":{{"type":"layers","diff_ids":[{}]}}}}"#,
+        r#"{{"architecture":"{arch}","comment":"{comment}","config":{{"Cmd":["sh"]}},"created":"2020-01-01T00:00:00Z","os":"linux","rootfs":{{"type":"layers","diff_ids":[{}]}}}}"#,
         diff_ids.join(",")
     );
     let chex = sha256_hex(config.as_bytes());

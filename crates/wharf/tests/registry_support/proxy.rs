@@ -21,11 +21,23 @@ struct Shared {
     served: AtomicU64,
     log: Mutex<Vec<String>>,
     conns: Mutex<Vec<TcpStream>>,
+    /// Flaky mode: when the budget runs out, cut the connections but keep serving.
+    flaky: bool,
 }
 
 impl Proxy {
     /// Listens on `port` (0 for any) and forwards to the registry on `upstream`.
     pub fn start(port: u16, upstream: u16, budget: Option<u64>) -> Proxy {
+        Self::start_mode(port, upstream, budget, false)
+    }
+
+    /// Cuts every open connection once after `cut_after` response bytes, then goes on
+    /// serving (a dropped connection, not a dead registry).
+    pub fn flaky(upstream: u16, cut_after: u64) -> Proxy {
+        Self::start_mode(0, upstream, Some(cut_after), true)
+    }
+
+    fn start_mode(port: u16, upstream: u16, budget: Option<u64>, flaky: bool) -> Proxy {
         let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared {
@@ -34,6 +46,7 @@ impl Proxy {
             served: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             conns: Mutex::new(Vec::new()),
+            flaky,
         });
         let sh = shared.clone();
         let accept = std::thread::spawn(move || {
@@ -78,6 +91,7 @@ impl Proxy {
 
     /// Cuts every connection and stops listening.
     pub fn kill(&mut self) {
+        self.shared.dead.store(true, Ordering::SeqCst);
         die(&self.shared);
         let _ = TcpStream::connect(("127.0.0.1", self.port));
         if let Some(h) = self.accept.take() {
@@ -93,7 +107,11 @@ impl Drop for Proxy {
 }
 
 fn die(sh: &Shared) {
-    sh.dead.store(true, Ordering::SeqCst);
+    if sh.flaky {
+        sh.budget.store(u64::MAX, Ordering::SeqCst);
+    } else {
+        sh.dead.store(true, Ordering::SeqCst);
+    }
     for c in sh.conns.lock().unwrap().drain(..) {
         let _ = c.shutdown(Shutdown::Both);
     }

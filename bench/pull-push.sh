@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Pull and push of a ~170 MB Debian minbase image against a local distribution registry
+# (Debian's docker-registry on 127.0.0.1), median of $RUNS runs, printed beside docker (a
+# private dockerd) and podman when they are installed.
+#
+#   bench/pull-push.sh            # builds wharf --release if needed
+#   RUNS=7 WHARF=/path/to/wharf bench/pull-push.sh
+#
+# The image is made once with `mmdebstrap --variant=minbase bookworm` (Debian's mirror) and
+# cached in $CACHE (default /var/cache/wharf-bench). Every push goes to an empty registry, so
+# all bytes move each time. wharf gzips an imported layer once (on all cores) and keeps the
+# gzip blob, as containerd does; the first push, which includes that compression, is printed
+# separately. Pulls start from an engine without the image (removed, layers and blobs too).
+set -euo pipefail
+
+RUNS=${RUNS:-5}
+CACHE=${CACHE:-/var/cache/wharf-bench}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+WHARF=${WHARF:-$HERE/target/release/wharf}
+if [[ ! -x $WHARF ]]; then
+    (cd "$HERE" && cargo build --release -p wharf)
+    WHARF=${CARGO_TARGET_DIR:-$HERE/target}/release/wharf
+fi
+command -v docker-registry >/dev/null || { echo "docker-registry is not installed (apt-get install docker-registry)"; exit 1; }
+
+mkdir -p "$CACHE"
+TAR=$CACHE/minbase.tar
+if [[ ! -s $TAR ]]; then
+    command -v mmdebstrap >/dev/null || { echo "mmdebstrap is not installed (apt-get install mmdebstrap)"; exit 1; }
+    mmdebstrap --variant=minbase bookworm "$TAR.part" >/dev/null && mv "$TAR.part" "$TAR"
+fi
+
+WORK=$(mktemp -d /tmp/wharf-bench-XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$PORT
+REG_PID=
+start_registry() { # fresh, empty storage
+    if [[ -n $REG_PID ]]; then kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true; fi
+    local dir=$WORK/registry-$RANDOM$RANDOM
+    mkdir -p "$dir"
+    cat > "$dir/config.yml" <<YML
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $dir/data}}
+http: {addr: $REG}
+YML
+    docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+    REG_PID=$!
+    PIDS+=("$REG_PID")
+    for _ in $(seq 200); do (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return; sleep 0.05; done
+    echo "registry did not start"; exit 1
+}
+
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+timed() { local t0; t0=$(now); "$@" >/dev/null; secs "$t0" "$(now)"; }
+
+declare -A RESULT
+
+# --- wharf -------------------------------------------------------------------------------
+mkdir -p "$WORK/wharf"
+"$WHARF" daemon --data-root "$WORK/wharf/root" -H "unix://$WORK/wharf/s.sock" >"$WORK/wharf/log" 2>&1 &
+PIDS+=($!)
+export WHARF_HOST=unix://$WORK/wharf/s.sock
+for _ in $(seq 200); do "$WHARF" version >/dev/null 2>&1 && break; sleep 0.05; done
+W() { "$WHARF" "$@"; }
+W import "$TAR" "$REG/minbase:latest" >/dev/null
+start_registry
+RESULT[wharf_first_push]=$(timed W push "$REG/minbase:latest")
+pushes=()
+for _ in $(seq "$RUNS"); do start_registry; pushes+=("$(timed W push "$REG/minbase:latest")"); done
+RESULT[wharf_push]=$(median "${pushes[@]}")
+pulls=()
+for _ in $(seq "$RUNS"); do
+    W rmi -f "$REG/minbase:latest" >/dev/null
+    pulls+=("$(timed W pull "$REG/minbase:latest")")
+done
+RESULT[wharf_pull]=$(median "${pulls[@]}")
+echo "wharf pulls: ${pulls[*]}  pushes: ${pushes[*]}" >&2
+
+# --- docker (a private dockerd) -------------------------------------------------------------
+if command -v dockerd >/dev/null && command -v docker >/dev/null; then
+    D=$WORK/docker
+    mkdir -p "$D"
+    dockerd --data-root "$D/root" --exec-root "$D/exec" --pidfile "$D/pid" -H "unix://$D/d.sock" \
+        --iptables=false --ip6tables=false --bridge=none \
+        --containerd-namespace wharfbench --containerd-plugins-namespace wharfbenchp >"$D/log" 2>&1 &
+    PIDS+=($!)
+    DK() { DOCKER_CONFIG=$D/cfg docker -H "unix://$D/d.sock" "$@"; }
+    for _ in $(seq 300); do DK version >/dev/null 2>&1 && break; sleep 0.1; done
+    if DK version >/dev/null 2>&1; then
+        DK import "$TAR" "$REG/minbase:latest" >/dev/null
+        pushes=()
+        for _ in $(seq "$RUNS"); do start_registry; pushes+=("$(timed DK push "$REG/minbase:latest")"); done
+        RESULT[docker_push]=$(median "${pushes[@]}")
+        pulls=()
+        for _ in $(seq "$RUNS"); do
+            DK rmi -f "$REG/minbase:latest" >/dev/null 2>&1 || true
+            pulls+=("$(timed DK pull "$REG/minbase:latest")")
+        done
+        RESULT[docker_pull]=$(median "${pulls[@]}")
+        echo "docker pulls: ${pulls[*]}  pushes: ${pushes[*]}" >&2
+    fi
+fi
+
+# --- podman ------------------------------------------------------------------------------
+if command -v podman >/dev/null; then
+    P=$WORK/podman
+    PM() { podman --root "$P/root" --runroot "$P/run" "$@"; }
+    if PM import "$TAR" "$REG/minbase:latest" >/dev/null 2>&1; then
+        pushes=()
+        for _ in $(seq "$RUNS"); do start_registry; pushes+=("$(timed PM push --tls-verify=false "$REG/minbase:latest")"); done
+        RESULT[podman_push]=$(median "${pushes[@]}")
+        pulls=()
+        for _ in $(seq "$RUNS"); do
+            PM rmi -f "$REG/minbase:latest" >/dev/null 2>&1 || true
+            pulls+=("$(timed PM pull --tls-verify=false "$REG/minbase:latest")")
+        done
+        RESULT[podman_pull]=$(median "${pulls[@]}")
+        echo "podman pulls: ${pulls[*]}  pushes: ${pushes[*]}" >&2
+        PM system reset -f >/dev/null 2>&1 || true
+    fi
+fi
+
+size=$(du -m "$TAR" | cut -f1)
+echo
+echo "minbase image: ${size} MB uncompressed, median of $RUNS runs (seconds)"
+printf '%-8s %8s %8s\n' "" pull push
+printf '%-8s %8s %8s   (first push, gzip included: %s s; targets: pull <= 1.5, push <= 2.5)\n' wharf "${RESULT[wharf_pull]}" "${RESULT[wharf_push]}" "${RESULT[wharf_first_push]}"
+[[ -n ${RESULT[docker_pull]:-} ]] && printf '%-8s %8s %8s\n' docker "${RESULT[docker_pull]}" "${RESULT[docker_push]}"
+[[ -n ${RESULT[podman_pull]:-} ]] && printf '%-8s %8s %8s\n' podman "${RESULT[podman_pull]}" "${RESULT[podman_push]}"
+exit 0
