@@ -306,8 +306,8 @@ impl Client {
         body: Body,
         headers: &[(&str, &str)],
     ) -> Result<Response, CliError> {
-        let stream = self.connect()?;
-        let resp = self.send_on(stream, method, path_query, body, headers)?;
+        let path = self.versioned(path_query)?;
+        let resp = self.send_raw(method, &path, body, headers)?;
         if resp.is_success() {
             Ok(resp)
         } else {

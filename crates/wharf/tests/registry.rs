@@ -817,3 +817,33 @@ fn an_index_resolves_to_the_host_platform_or_the_one_asked_for() {
         .collect();
     assert_eq!(archs, ["arm64", "amd64"]);
 }
+
+#[test]
+fn dockerd_pulls_what_wharf_pushes_and_wharf_pulls_what_dockerd_pushes() {
+    if skip_without_registry() || !registry_support::dockerd::Dockerd::available() {
+        return;
+    }
+    let Some(dk) = registry_support::dockerd::Dockerd::start() else {
+        return;
+    };
+    let reg = Registry::start(false);
+    let host = reg.host();
+    let d = TestDaemon::start();
+    d.import_busybox(&format!("{host}/fromwharf:1"));
+    let digest = digest_line(&ok(&d.wharf(&["push", &format!("{host}/fromwharf:1")])));
+    let out = ok(&dk.docker(&["pull", &format!("{host}/fromwharf:1")]));
+    assert!(out.contains(&format!("Digest: {digest}")), "{out}");
+    let id = ok(&d.wharf(&["image", "inspect", "--format", "{{.Id}}", &format!("{host}/fromwharf:1")]));
+    let dk_id = ok(&dk.docker(&["image", "inspect", "--format", "{{.Id}}", &format!("{host}/fromwharf:1")]));
+    assert_eq!(id, dk_id, "the same image");
+
+    // dockerd pushes (its own compression); wharf pulls the digest dockerd reports.
+    let tar = busybox_tar().to_str().unwrap().to_string();
+    ok(&dk.docker(&["import", &tar, &format!("{host}/fromdocker:1")]));
+    let pushed = ok(&dk.docker(&["push", &format!("{host}/fromdocker:1")]));
+    let want = digest_line(&pushed);
+    let out = ok(&d.wharf(&["pull", &format!("{host}/fromdocker:1")]));
+    assert!(out.contains(&format!("Digest: {want}")), "{out}");
+    let rd = ok(&d.wharf(&["image", "inspect", "--format", "{{index .RepoDigests 0}}", &format!("{host}/fromdocker:1")]));
+    assert_eq!(rd.trim(), format!("{host}/fromdocker@{want}"));
+}

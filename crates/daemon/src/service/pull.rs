@@ -275,10 +275,15 @@ async fn pull_from(
         }
     }
 
+    // Nothing this pull brings in may be collected before the image records it.
     let mut lease = engine.images.lease();
     for c in &chains {
         lease.add(c.to_string());
     }
+    for l in &layers {
+        lease.add(l.digest.to_string());
+    }
+    lease.add(raw.digest.to_string());
     let records = transfer(
         engine, s, &layers, &diff_ids, &chains, &plans, &mut lease, progress,
     )
@@ -492,19 +497,22 @@ async fn fetch_layer(
         .acquire_owned()
         .await
         .map_err(|_| ApiError::internal("pull cancelled"))?;
-    let mut writer = content.writer(&format!("pull-{}", desc.digest.hex()), Some(desc.size))?;
+    // One ingest per blob, resumable by the next pull; a concurrent pull of the same blob
+    // writes its own (not resumable) ingest instead of interleaving with this one.
+    let claim = InFlight::claim(&desc.digest);
+    let ingest = if claim.is_some() {
+        format!("pull-{}", desc.digest.hex())
+    } else {
+        format!("pull-{}-{}", desc.digest.hex(), wharf_image::store::random_hex())
+    };
+    let mut writer = content.writer(&ingest, Some(desc.size))?;
     let offset = writer.offset().min(desc.size);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let images = engine.images.clone();
     let want = (desc.digest.clone(), desc.size);
     let prog = progress.clone();
     let label = id.clone();
-    let prefix = (offset > 0).then(|| {
-        content
-            .root()
-            .join("ingest")
-            .join(format!("pull-{}", desc.digest.hex()))
-    });
+    let prefix = (offset > 0).then(|| content.root().join("ingest").join(&ingest));
     let consumer = tokio::task::spawn_blocking(move || -> Result<Fetched, ApiError> {
         let mut throttle = Throttle::new(prog.clone(), &label, "Downloading", want.1);
         let net = ChannelReader {
@@ -588,6 +596,7 @@ async fn fetch_layer(
     drop(tx);
     drop(permit);
     let consumed = consumer.await?;
+    drop(claim);
     match (dl, consumed) {
         (Err(e), Ok(Fetched::Detached(d))) => {
             engine.images.discard_detached(d);
@@ -595,6 +604,31 @@ async fn fetch_layer(
         }
         (Err(e), _) => Err(e.into()),
         (Ok(()), r) => r,
+    }
+}
+
+/// Blob digests being downloaded into their resumable ingest by some pull.
+static IN_FLIGHT: std::sync::Mutex<Vec<Digest>> = std::sync::Mutex::new(Vec::new());
+
+struct InFlight(Digest);
+
+impl InFlight {
+    fn claim(d: &Digest) -> Option<InFlight> {
+        let mut v = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+        if v.contains(d) {
+            return None;
+        }
+        v.push(d.clone());
+        Some(InFlight(d.clone()))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|x| x != &self.0);
     }
 }
 

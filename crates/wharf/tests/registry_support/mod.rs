@@ -4,6 +4,7 @@
 //! by pid and every directory removed when its fixture drops.
 #![allow(dead_code)]
 
+pub mod dockerd;
 pub mod proxy;
 pub mod token;
 
