@@ -10,7 +10,9 @@
 # cached in $CACHE (default /var/cache/wharf-bench). Every push goes to an empty registry, so
 # all bytes move each time. wharf gzips an imported layer once (on all cores) and keeps the
 # gzip blob, as containerd does; the first push, which includes that compression, is printed
-# separately. Pulls start from an engine without the image (removed, layers and blobs too).
+# separately. Every pull goes into a fresh engine (new data root) and nothing is deleted
+# until the end: ext4 allocates inodes slowly right after thousands were freed
+# (`recently_deleted`), which would charge an `rmi` to the next pull, for every engine.
 set -euo pipefail
 
 RUNS=${RUNS:-5}
@@ -35,7 +37,7 @@ PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    umount -R "$WORK"/docker/root/overlay2/*/merged 2>/dev/null || true
+    grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | xargs -r umount -l 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -68,12 +70,18 @@ timed() { local t0; t0=$(now); "$@" >/dev/null; secs "$t0" "$(now)"; }
 declare -A RESULT
 
 # --- wharf -------------------------------------------------------------------------------
-mkdir -p "$WORK/wharf"
-"$WHARF" daemon --data-root "$WORK/wharf/root" -H "unix://$WORK/wharf/s.sock" >"$WORK/wharf/log" 2>&1 &
-PIDS+=($!)
-export WHARF_HOST=unix://$WORK/wharf/s.sock
-for _ in $(seq 200); do "$WHARF" version >/dev/null 2>&1 && break; sleep 0.05; done
+WPID=
+start_wharf() { # $1: data root name
+    [[ -n $WPID ]] && { kill "$WPID"; wait "$WPID" 2>/dev/null || true; }
+    mkdir -p "$WORK/wharf"
+    "$WHARF" daemon --data-root "$WORK/wharf/$1" -H "unix://$WORK/wharf/$1.sock" >>"$WORK/wharf/log" 2>&1 &
+    WPID=$!
+    PIDS+=("$WPID")
+    export WHARF_HOST=unix://$WORK/wharf/$1.sock
+    for _ in $(seq 200); do "$WHARF" version >/dev/null 2>&1 && return; sleep 0.05; done
+}
 W() { "$WHARF" "$@"; }
+start_wharf push
 W import "$TAR" "$REG/minbase:latest" >/dev/null
 start_registry
 RESULT[wharf_first_push]=$(timed W push "$REG/minbase:latest")
@@ -81,34 +89,42 @@ pushes=()
 for _ in $(seq "$RUNS"); do start_registry; pushes+=("$(timed W push "$REG/minbase:latest")"); done
 RESULT[wharf_push]=$(median "${pushes[@]}")
 pulls=()
-for _ in $(seq "$RUNS"); do
-    W rmi -f "$REG/minbase:latest" >/dev/null
+for i in $(seq "$RUNS"); do
+    start_wharf "pull$i"
     pulls+=("$(timed W pull "$REG/minbase:latest")")
 done
 RESULT[wharf_pull]=$(median "${pulls[@]}")
+kill "$WPID"; wait "$WPID" 2>/dev/null || true
 echo "wharf pulls: ${pulls[*]}  pushes: ${pushes[*]}" >&2
 
 # --- docker (a private dockerd) -------------------------------------------------------------
 if command -v dockerd >/dev/null && command -v docker >/dev/null; then
     D=$WORK/docker
-    mkdir -p "$D"
-    dockerd --data-root "$D/root" --exec-root "$D/exec" --pidfile "$D/pid" -H "unix://$D/d.sock" \
-        --iptables=false --ip6tables=false --bridge=none \
-        --containerd-namespace wharfbench --containerd-plugins-namespace wharfbenchp >"$D/log" 2>&1 &
-    PIDS+=($!)
+    DPID=
+    start_dockerd() { # $1: data root name
+        [[ -n $DPID ]] && { kill "$DPID"; wait "$DPID" 2>/dev/null || true; }
+        mkdir -p "$D"
+        dockerd --data-root "$D/$1" --exec-root "$D/exec" --pidfile "$D/pid" -H "unix://$D/d.sock" \
+            --iptables=false --ip6tables=false --bridge=none \
+            --containerd-namespace wharfbench --containerd-plugins-namespace wharfbenchp >>"$D/log" 2>&1 &
+        DPID=$!
+        PIDS+=("$DPID")
+        for _ in $(seq 300); do DK version >/dev/null 2>&1 && return; sleep 0.1; done
+    }
     DK() { DOCKER_CONFIG=$D/cfg docker -H "unix://$D/d.sock" "$@"; }
-    for _ in $(seq 300); do DK version >/dev/null 2>&1 && break; sleep 0.1; done
+    start_dockerd push
     if DK version >/dev/null 2>&1; then
         DK import "$TAR" "$REG/minbase:latest" >/dev/null
         pushes=()
         for _ in $(seq "$RUNS"); do start_registry; pushes+=("$(timed DK push "$REG/minbase:latest")"); done
         RESULT[docker_push]=$(median "${pushes[@]}")
         pulls=()
-        for _ in $(seq "$RUNS"); do
-            DK rmi -f "$REG/minbase:latest" >/dev/null 2>&1 || true
+        for i in $(seq "$RUNS"); do
+            start_dockerd "pull$i"
             pulls+=("$(timed DK pull "$REG/minbase:latest")")
         done
         RESULT[docker_pull]=$(median "${pulls[@]}")
+        kill "$DPID"; wait "$DPID" 2>/dev/null || true
         echo "docker pulls: ${pulls[*]}  pushes: ${pushes[*]}" >&2
     fi
 fi
@@ -122,12 +138,12 @@ if command -v podman >/dev/null; then
         for _ in $(seq "$RUNS"); do start_registry; pushes+=("$(timed PM push --tls-verify=false "$REG/minbase:latest")"); done
         RESULT[podman_push]=$(median "${pushes[@]}")
         pulls=()
-        for _ in $(seq "$RUNS"); do
-            PM rmi -f "$REG/minbase:latest" >/dev/null 2>&1 || true
-            pulls+=("$(timed PM pull --tls-verify=false "$REG/minbase:latest")")
+        for i in $(seq "$RUNS"); do
+            pulls+=("$(timed podman --root "$P/pull$i" --runroot "$P/run$i" pull --tls-verify=false "$REG/minbase:latest")")
         done
         RESULT[podman_pull]=$(median "${pulls[@]}")
         echo "podman pulls: ${pulls[*]}  pushes: ${pushes[*]}" >&2
+        for i in $(seq "$RUNS"); do podman --root "$P/pull$i" --runroot "$P/run$i" system reset -f >/dev/null 2>&1 || true; done
         PM system reset -f >/dev/null 2>&1 || true
     fi
 fi

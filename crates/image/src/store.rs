@@ -51,6 +51,15 @@ pub struct DetachedLayer {
     key: String,
     pub diff_id: Digest,
     pub tar_size: u64,
+    synced: bool,
+}
+
+impl DetachedLayer {
+    /// Tells [`ImageStore::commit_detached`] that the caller synced the filesystem (`syncfs`)
+    /// after the layer was unpacked, so committing need not sync again.
+    pub fn mark_synced(&mut self) {
+        self.synced = true;
+    }
 }
 
 /// What deleting an image removed.
@@ -387,6 +396,7 @@ impl ImageStore {
                 key,
                 diff_id: stats.diff_id,
                 tar_size: stats.tar_size,
+                synced: false,
             }),
             Err(e) => {
                 let _ = self.snapshots.remove(&key);

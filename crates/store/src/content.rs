@@ -204,6 +204,11 @@ impl Writer {
         self
     }
 
+    /// The ingest file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Bytes written so far (including those of a resumed ingest).
     pub fn offset(&self) -> u64 {
         if let Some(n) = self.unhashed {
@@ -214,7 +219,18 @@ impl Writer {
 
     /// Verifies, syncs and moves the blob into place (not synced inside [`crate::db::deferred`]).
     /// With `expected`, a wrong digest or size is refused and the ingest discarded.
-    pub fn commit(mut self, expected: Option<(&Digest, u64)>) -> Result<Digest> {
+    pub fn commit(self, expected: Option<(&Digest, u64)>) -> Result<Digest> {
+        self.finish(expected, true)
+    }
+
+    /// Like [`Writer::commit`] for a caller that has synced the whole filesystem (`syncfs`)
+    /// since the last write: the data is durable already, so only the rename is synced.
+    /// This lets a pull sync a layer's blob and its unpacked files with one `syncfs`.
+    pub fn commit_synced(self, expected: Option<(&Digest, u64)>) -> Result<Digest> {
+        self.finish(expected, false)
+    }
+
+    fn finish(mut self, expected: Option<(&Digest, u64)>, sync_data: bool) -> Result<Digest> {
         self.file
             .flush()
             .map_err(StoreError::io("flush", &self.path))?;
@@ -254,7 +270,7 @@ impl Writer {
             return Ok(digest);
         }
         let durable = !crate::db::is_deferred();
-        if durable {
+        if durable && sync_data {
             self.file
                 .sync_all()
                 .map_err(StoreError::io("fsync", &self.path))?;
@@ -351,6 +367,22 @@ mod tests {
         assert_eq!(s.read_blob(&want).unwrap(), b"layer data");
         let w = s.writer("nameless", None).unwrap().hashed_by_producer();
         assert!(w.commit(None).is_err());
+    }
+
+    #[test]
+    fn a_presynced_commit_verifies_all_the_same() {
+        let (_d, s) = store();
+        let mut w = s.writer("x", None).unwrap();
+        w.write_all(b"abc").unwrap();
+        let other = Digest::sha256_of(b"other");
+        assert!(w.commit_synced(Some((&other, 3))).is_err());
+        let mut w = s.writer("x", None).unwrap();
+        w.write_all(b"abc").unwrap();
+        crate::fsutil::syncfs(s.root()).unwrap();
+        let d = w
+            .commit_synced(Some((&Digest::sha256_of(b"abc"), 3)))
+            .unwrap();
+        assert_eq!(s.read_blob(&d).unwrap(), b"abc");
     }
 
     #[test]

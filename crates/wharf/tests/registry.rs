@@ -833,8 +833,20 @@ fn dockerd_pulls_what_wharf_pushes_and_wharf_pulls_what_dockerd_pushes() {
     let digest = digest_line(&ok(&d.wharf(&["push", &format!("{host}/fromwharf:1")])));
     let out = ok(&dk.docker(&["pull", &format!("{host}/fromwharf:1")]));
     assert!(out.contains(&format!("Digest: {digest}")), "{out}");
-    let id = ok(&d.wharf(&["image", "inspect", "--format", "{{.Id}}", &format!("{host}/fromwharf:1")]));
-    let dk_id = ok(&dk.docker(&["image", "inspect", "--format", "{{.Id}}", &format!("{host}/fromwharf:1")]));
+    let id = ok(&d.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &format!("{host}/fromwharf:1"),
+    ]));
+    let dk_id = ok(&dk.docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &format!("{host}/fromwharf:1"),
+    ]));
     assert_eq!(id, dk_id, "the same image");
 
     // dockerd pushes (its own compression); wharf pulls the digest dockerd reports.
@@ -844,6 +856,12 @@ fn dockerd_pulls_what_wharf_pushes_and_wharf_pulls_what_dockerd_pushes() {
     let want = digest_line(&pushed);
     let out = ok(&d.wharf(&["pull", &format!("{host}/fromdocker:1")]));
     assert!(out.contains(&format!("Digest: {want}")), "{out}");
-    let rd = ok(&d.wharf(&["image", "inspect", "--format", "{{index .RepoDigests 0}}", &format!("{host}/fromdocker:1")]));
+    let rd = ok(&d.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{index .RepoDigests 0}}",
+        &format!("{host}/fromdocker:1"),
+    ]));
     assert_eq!(rd.trim(), format!("{host}/fromdocker@{want}"));
 }

@@ -6,6 +6,7 @@ pub mod events;
 pub mod image_cache;
 pub mod distmeta;
 pub mod images;
+pub mod layer_stream;
 pub mod progress;
 pub mod pull;
 pub mod push;

@@ -7,7 +7,7 @@
 //! the next pull resumes instead of starting over.
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -23,6 +23,7 @@ use wharf_store::lease::Lease;
 
 use crate::engine::Engine;
 use crate::error::ApiError;
+use crate::service::layer_stream::{self, LayerStream};
 use crate::service::progress::{Progress, Throttle};
 
 /// Downloads at once per pull (dockerd's `max-concurrent-downloads` default).
@@ -284,11 +285,17 @@ async fn pull_from(
         lease.add(l.digest.to_string());
     }
     lease.add(raw.digest.to_string());
+    let t0 = std::time::Instant::now();
     let records = transfer(
         engine, s, &layers, &diff_ids, &chains, &plans, &mut lease, progress,
     )
     .await?;
 
+    tracing::info!(
+        ms = t0.elapsed().as_millis() as u64,
+        layers = layers.len(),
+        "pull: layers in place"
+    );
     // Record the image: config, manifest, layers; then its references.
     let mf_blob = BlobRef {
         digest: raw.digest.clone(),
@@ -503,89 +510,34 @@ async fn fetch_layer(
     let ingest = if claim.is_some() {
         format!("pull-{}", desc.digest.hex())
     } else {
-        format!("pull-{}-{}", desc.digest.hex(), wharf_image::store::random_hex())
+        format!(
+            "pull-{}-{}",
+            desc.digest.hex(),
+            wharf_image::store::random_hex()
+        )
     };
-    let mut writer = content.writer(&ingest, Some(desc.size))?;
+    let writer = content.writer(&ingest, Some(desc.size))?;
     let offset = writer.offset().min(desc.size);
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let images = engine.images.clone();
-    let want = (desc.digest.clone(), desc.size);
     let prog = progress.clone();
     let label = id.clone();
-    let prefix = (offset > 0).then(|| content.root().join("ingest").join(&ingest));
+    let stream = LayerStream {
+        net: rx,
+        writer,
+        prefix: (offset > 0).then(|| content.root().join("ingest").join(&ingest)),
+        offset,
+        digest: desc.digest.clone(),
+        size: desc.size,
+        unpack,
+    };
+    let started = std::time::Instant::now();
     let consumer = tokio::task::spawn_blocking(move || -> Result<Fetched, ApiError> {
-        let mut throttle = Throttle::new(prog.clone(), &label, "Downloading", want.1);
-        let net = ChannelReader {
-            rx,
-            cur: Bytes::new(),
-        };
-        // Bytes from the network go to the ingest file; the unpacker also sees the bytes a
-        // previous attempt left there.
-        let mut tee = Tee {
-            inner: net,
-            writer: &mut writer,
-            seen: offset,
-            on_progress: &mut |n| throttle.update(n),
-        };
-        let result = if unpack {
-            let local: Box<dyn Read> = match &prefix {
-                Some(p) => Box::new(
-                    std::fs::File::open(p)
-                        .map_err(|e| {
-                            ApiError::internal(format!("reopening partial download: {e}"))
-                        })?
-                        .take(offset),
-                ),
-                None => Box::new(io::empty()),
-            };
-            let r = images.unpack_detached(local.chain(&mut tee));
-            // Whatever the unpacker did not read (padding) still belongs to the blob.
-            let drained = io::copy(&mut tee, &mut io::sink());
-            match (r, drained) {
-                (Ok(d), Ok(_)) => Ok(Some(d)),
-                (Ok(d), Err(e)) => {
-                    images.discard_detached(d);
-                    Err(ApiError::internal(format!("reading layer: {e}")))
-                }
-                (Err(e), _) => {
-                    // Read the blob to its end all the same: a corrupt blob is then reported
-                    // as the digest mismatch it is, not as the decoding error it caused.
-                    let _ = io::copy(&mut tee, &mut io::sink());
-                    Err(e.into())
-                }
-            }
-        } else {
-            io::copy(&mut tee, &mut io::sink())
-                .map(|_| None)
-                .map_err(|e| ApiError::internal(format!("reading layer: {e}")))
-        };
-        let detached = match result {
-            Ok(d) => d,
-            Err(e) => {
-                if writer.offset() == want.1 {
-                    // Complete: verify it. A mismatch is the real cause; a verified blob is
-                    // kept (the layer itself is bad, not the transfer).
-                    return match writer.commit(Some((&want.0, want.1))) {
-                        Err(mismatch) => Err(mismatch.into()),
-                        Ok(_) => Err(e),
-                    };
-                }
-                // Incomplete: keep the partial ingest for the next attempt; the download
-                // error (if any) is the one reported.
-                drop(writer);
-                return Err(e);
-            }
-        };
+        let mut throttle = Throttle::new(prog.clone(), &label, "Downloading", stream.size);
+        let digest = stream.digest.clone();
+        let detached = layer_stream::run(&images, stream, &mut |n| throttle.update(n))?;
+        tracing::info!(ms = started.elapsed().as_millis() as u64, %digest, "pull: layer stored and unpacked");
         prog.layer(&label, "Verifying Checksum");
-        match writer.commit(Some((&want.0, want.1))) {
-            Ok(_) => {}
-            Err(e) => {
-                if let Some(d) = detached {
-                    images.discard_detached(d);
-                }
-                return Err(e.into());
-            }
-        }
         prog.layer(&label, "Download complete");
         Ok(match detached {
             Some(d) => Fetched::Detached(d),
@@ -629,46 +581,5 @@ impl Drop for InFlight {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|x| x != &self.0);
-    }
-}
-
-/// A blocking reader over the download channel.
-struct ChannelReader {
-    rx: mpsc::Receiver<Bytes>,
-    cur: Bytes,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.cur.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(b) => self.cur = b,
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.cur.len());
-        buf[..n].copy_from_slice(&self.cur[..n]);
-        self.cur = self.cur.slice(n..);
-        Ok(n)
-    }
-}
-
-/// Copies what is read into the ingest writer and reports the running total.
-struct Tee<'a, R: Read> {
-    inner: R,
-    writer: &'a mut wharf_store::content::Writer,
-    seen: u64,
-    on_progress: &'a mut dyn FnMut(u64),
-}
-
-impl<R: Read> Read for Tee<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n > 0 {
-            self.writer.write_all(&buf[..n])?;
-            self.seen += n as u64;
-            (self.on_progress)(self.seen);
-        }
-        Ok(n)
     }
 }
