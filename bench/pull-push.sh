@@ -32,15 +32,26 @@ if [[ ! -s $TAR ]]; then
     mmdebstrap --variant=minbase bookworm "$TAR.part" >/dev/null && mv "$TAR.part" "$TAR"
 fi
 
-WORK=$(mktemp -d /tmp/wharf-bench-XXXXXX)
+SCRATCH=$(mktemp -d /tmp/wharf-bench-XXXXXX)
+WORK=$SCRATCH
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | xargs -r umount -l 2>/dev/null || true
-    rm -rf "$WORK"
+    grep -o " $SCRATCH/[^ ]*" /proc/self/mountinfo | awk '{print $1}' | sort -r | xargs -r umount -l 2>/dev/null || true
+    rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
+# Every engine works on one fresh ext4 (a loop file, with a journal): results then do not
+# depend on what else the disk went through (ext4 without a journal allocates inodes very
+# slowly for minutes after mass deletions). BENCH_FS=here uses $TMPDIR's filesystem as is.
+if [[ ${BENCH_FS:-loop} == loop ]] && command -v mkfs.ext4 >/dev/null; then
+    truncate -s 16G "$SCRATCH/fs.img"
+    mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$SCRATCH/fs.img"
+    mkdir -p "$SCRATCH/fs"
+    mount -o loop "$SCRATCH/fs.img" "$SCRATCH/fs"
+    WORK=$SCRATCH/fs
+fi
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 REG=127.0.0.1:$PORT

@@ -98,7 +98,9 @@ pub fn display(ctx: &mut Ctx, body: &mut dyn BufRead) -> Result<Vec<serde_json::
             if has_bar {
                 return Ok(()); // docker leaves progress bars out of non-terminal output
             }
-            return ctx.println(status_text(&msg, false));
+            // Flushed per line: a pull or push is watched as it happens.
+            ctx.println(status_text(&msg, false))?;
+            return ctx.flush();
         }
         if !tracked {
             ids.clear();

@@ -131,7 +131,17 @@ pub fn run(
     };
     let (to_inflate, inflate_rx) = sync_channel::<Bytes>(DEPTH);
     let (to_unpack, unpack_rx) = sync_channel::<Bytes>(DEPTH);
+    let flushing = std::sync::atomic::AtomicBool::new(true);
+    let ingest_path = s.writer.path().to_path_buf();
     let (stored, inflated, unpacked) = std::thread::scope(|sc| {
+        // Writeback while the layer lands, so the final syncfs finds little left to write
+        // (the kernel alone would hold the data back for up to 30 s).
+        let flusher = sc.spawn(|| {
+            while flushing.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = wharf_store::fsutil::syncfs(&ingest_path);
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        });
         let inflater = sc.spawn(move || {
             let input = prefix.chain(ChanReader {
                 rx: inflate_rx,
@@ -172,6 +182,8 @@ pub fn run(
                 "unpack thread panicked".into(),
             ))
         });
+        flushing.store(false, std::sync::atomic::Ordering::Relaxed);
+        let _ = flusher.join();
         (stored, inflated, unpacked)
     });
     let (detached, stage_error) = match (inflated, unpacked) {
@@ -224,8 +236,12 @@ fn finish(
     } else {
         // One syncfs makes the blob and the unpacked layer durable together.
         match &detached {
-            Some(_) => wharf_store::fsutil::syncfs(writer.path())
-                .and_then(|_| writer.commit_synced(Some((&want.0, want.1)))),
+            Some(_) => {
+                let t = std::time::Instant::now();
+                let r = wharf_store::fsutil::syncfs(writer.path());
+                tracing::debug!(ms = t.elapsed().as_millis() as u64, "pull: syncfs");
+                r.and_then(|_| writer.commit_synced(Some((&want.0, want.1))))
+            }
             None => writer.commit(Some((&want.0, want.1))),
         }
     };

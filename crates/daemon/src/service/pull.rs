@@ -291,7 +291,7 @@ async fn pull_from(
     )
     .await?;
 
-    tracing::info!(
+    tracing::debug!(
         ms = t0.elapsed().as_millis() as u64,
         layers = layers.len(),
         "pull: layers in place"
@@ -536,7 +536,7 @@ async fn fetch_layer(
         let mut throttle = Throttle::new(prog.clone(), &label, "Downloading", stream.size);
         let digest = stream.digest.clone();
         let detached = layer_stream::run(&images, stream, &mut |n| throttle.update(n))?;
-        tracing::info!(ms = started.elapsed().as_millis() as u64, %digest, "pull: layer stored and unpacked");
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, %digest, "pull: layer stored and unpacked");
         prog.layer(&label, "Verifying Checksum");
         prog.layer(&label, "Download complete");
         Ok(match detached {
