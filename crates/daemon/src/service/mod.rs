@@ -2,9 +2,9 @@
 
 pub mod build;
 pub mod containers;
+pub mod distmeta;
 pub mod events;
 pub mod image_cache;
-pub mod distmeta;
 pub mod images;
 pub mod layer_stream;
 pub mod progress;
