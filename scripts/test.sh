@@ -18,10 +18,14 @@ for tool in tar gzip xz zstd curl ip; do
         *) need+=("$tool") ;;
     esac
 done
+# The registry tests run Debian's distribution registry with htpasswd auth.
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 if [ "${WHARF_TEST_PEERS:-1}" = 1 ]; then
     # Peers the interop tests compare with; tests that need them skip when they are absent.
     command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
     command -v runc >/dev/null 2>&1 || need+=(runc)
+    command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 fi
 if [ ${#need[@]} -gt 0 ]; then
     echo "scripts/test.sh: installing ${need[*]}"
