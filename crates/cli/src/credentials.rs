@@ -40,6 +40,20 @@ impl Credentials {
     }
 }
 
+/// The `X-Registry-Auth` value for pulling or pushing `image`, from the stored credentials of
+/// its registry (anonymous when there are none or the reference does not parse).
+pub fn auth_header_for_image(config: Option<&Path>, image: &str) -> String {
+    let registry = wharf_reference::Reference::parse_normalized(image)
+        .map(|r| r.domain().to_string())
+        .unwrap_or_else(|_| "docker.io".to_string());
+    let key = auth_key(&registry);
+    let creds = ConfigFile::load(&config_dir(config))
+        .ok()
+        .and_then(|c| c.get(&key).ok().flatten())
+        .unwrap_or_default();
+    creds.header(&key)
+}
+
 pub struct ConfigFile {
     path: PathBuf,
     data: Map<String, Value>,

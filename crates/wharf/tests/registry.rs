@@ -865,3 +865,34 @@ fn dockerd_pulls_what_wharf_pushes_and_wharf_pulls_what_dockerd_pushes() {
     ]));
     assert_eq!(rd.trim(), format!("{host}/fromdocker@{want}"));
 }
+
+#[test]
+fn run_pulls_a_missing_image_with_the_stored_credentials() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(true);
+    let d = TestDaemon::start();
+    let host = reg.host();
+    let image = format!("{host}/runme:1");
+    d.import_busybox(&image);
+    let login = d
+        .wharf_cmd(&["login", "-u", USER, "--password-stdin", &host])
+        .env("DOCKER_CONFIG", d.dir.path().join("wharf-config"))
+        .with_stdin(PASS.as_bytes());
+    ok(&login);
+    ok(&wharf(&d, &["push", &image]));
+    ok(&wharf(&d, &["rmi", &image]));
+    let out = d
+        .wharf_cmd(&["run", "--rm", &image, "echo", "pulled and ran"])
+        .env("DOCKER_CONFIG", d.dir.path().join("wharf-config"))
+        .output()
+        .unwrap();
+    assert_eq!(ok(&out), "pulled and ran\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("Unable to find image '{image}' locally")),
+        "{err}"
+    );
+    assert!(err.contains("Pull complete"), "{err}");
+}

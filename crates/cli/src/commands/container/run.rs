@@ -137,7 +137,13 @@ fn pull_image(client: &Client, image: &str, platform: &str, quiet: bool) -> Resu
     if !platform.is_empty() {
         q.push(("platform", platform.to_string()));
     }
-    let mut resp = client.call("POST", &with_query("/images/create", &q), Body::None)?;
+    let auth = crate::credentials::auth_header_for_image(None, image);
+    let mut resp = client.call_with(
+        "POST",
+        &with_query("/images/create", &q),
+        Body::None,
+        &[("X-Registry-Auth", &auth)],
+    )?;
     let mut err = std::io::stderr();
     let mut line = String::new();
     loop {
