@@ -152,6 +152,17 @@ fn await_ready(pid: Pid, parent: &Channel) -> Result<Option<OwnedFd>, Error> {
     Err(r)
 }
 
+/// Kills and reaps a child whose setup went wrong, returning the failure it reported, if any.
+fn child_failure(pid: Pid, parent: &Channel) -> Option<Error> {
+    let _ = rustix::process::kill_process(pid, Signal::KILL);
+    let reported = match parent.recv() {
+        Ok(Msg::Failed(e)) => Some(Error::Child(e)),
+        _ => None,
+    };
+    reap(pid);
+    reported
+}
+
 fn reap(pid: Pid) {
     let _ = rustix::process::kill_process(pid, Signal::KILL);
     let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
@@ -316,7 +327,9 @@ impl Runtime for Builtin {
             Ok::<_, Error>(())
         })();
         if let Err(e) = result {
-            reap(pid);
+            // The child sets itself up meanwhile and may have failed on its own: its report
+            // explains more than a failed cgroup write to a dead pid.
+            let e = child_failure(pid, &parent).unwrap_or(e);
             return Err(fail(cgroup, e));
         }
         let master = match await_ready(pid, &parent) {

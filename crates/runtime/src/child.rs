@@ -61,12 +61,15 @@ pub fn run(plan: ChildPlan, chan: Channel) -> ! {
     }
 }
 
-fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
-    // The caller places us in the cgroup (and could write id maps) before we go on.
+/// Waits for the caller to have placed us in the container's cgroup.
+fn await_continue(chan: &Channel) {
     match chan.recv() {
         Ok(Msg::Continue) => {}
         _ => sys::exit_now(1),
     }
+}
+
+fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
     let p = &plan.process;
     if p.terminal {
         process::install_stdio(&Stdio::null(), &plan.devnull).map_err(step)?;
@@ -80,8 +83,20 @@ fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
         )?;
     }
     if let Some(c) = &plan.container {
-        at(sys::unshare(c.unshare), || "unshare namespaces".into())?;
-        c.rootfs.setup().map_err(step)?;
+        // Everything that does not depend on our cgroup first: the caller places us in the
+        // container's cgroup meanwhile (on cgroup v1 moving a task waits for an RCU grace
+        // period, ~10 ms, which this overlaps with the rootfs mount). The cgroup namespace
+        // and the cgroup mounts come after, so they show the container's own cgroup.
+        let cgroupns = c.unshare & UnshareFlags::NEWCGROUP;
+        at(sys::unshare(c.unshare - UnshareFlags::NEWCGROUP), || {
+            "unshare namespaces".into()
+        })?;
+        c.rootfs.mount_root().map_err(step)?;
+        await_continue(chan);
+        if !cgroupns.is_empty() {
+            at(sys::unshare(cgroupns), || "unshare cgroup namespace".into())?;
+        }
+        c.rootfs.setup_rest().map_err(step)?;
         if let Some(h) = &c.hostname {
             at(rustix::system::sethostname(h.as_bytes()), || {
                 "sethostname".into()
@@ -105,6 +120,9 @@ fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
         if c.readonly_root {
             rootfs::remount_ro("/").map_err(step)?;
         }
+    }
+    if plan.container.is_none() {
+        await_continue(chan);
     }
     let master = if p.terminal {
         let bind_console = plan

@@ -261,8 +261,9 @@ const DEFAULT_DEVICES: [(&str, u32, u32); 6] = [
 ];
 
 impl RootfsPlan {
-    /// Steps up to and including `pivot_root`; on return the cwd is the new `/`.
-    pub fn setup(&self) -> Result<(), StepError> {
+    /// The first steps: propagation of `/` and the rootfs mount itself. They do not depend on
+    /// the process's cgroup, so they can run while the caller places it.
+    pub fn mount_root(&self) -> Result<(), StepError> {
         at(mount_change("/", self.root_propagation), || {
             "make / rslave".into()
         })?;
@@ -275,6 +276,13 @@ impl RootfsPlan {
                 format!("bind rootfs {}", root.display())
             })?,
         }
+        Ok(())
+    }
+
+    /// The spec's mounts (cgroup mounts show the process's own cgroup), devices, up to and
+    /// including `pivot_root`; on return the cwd is the new `/`.
+    pub fn setup_rest(&self) -> Result<(), StepError> {
+        let root = self.root.as_path();
         let root_fd = at(
             rustix::fs::open(
                 root,

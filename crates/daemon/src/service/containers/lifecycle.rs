@@ -236,7 +236,9 @@ pub async fn start_locked(e: &Arc<Engine>, c: &Arc<Ctr>) -> Result<bool, ApiErro
     c.restart_pending
         .store(false, std::sync::atomic::Ordering::SeqCst);
     let r2 = rec.clone();
+    let t0 = std::time::Instant::now();
     let dir = e.blocking(move |e| prepare(e, &r2)).await;
+    let t_prepare = t0.elapsed();
     let dir = match dir {
         Ok(d) => d,
         Err(err) => return Err(fail_start(e, c, err.message.clone(), None, err).await),
@@ -276,6 +278,7 @@ pub async fn start_locked(e: &Arc<Engine>, c: &Arc<Ctr>) -> Result<bool, ApiErro
     persist(e, c).await;
     c.notify();
     event(e, c, "start", &[]);
+    tracing::debug!(container = %c.id, prepare_us = t_prepare.as_micros() as u64, total_us = t0.elapsed().as_micros() as u64, "started");
     spawn_monitor(e.clone(), c.clone(), dir);
     super::health::spawn(e.clone(), c.clone());
     Ok(true)
@@ -287,7 +290,9 @@ async fn launch(
     c: &Arc<Ctr>,
     dir: &std::path::Path,
 ) -> Result<(u32, String), ShimError> {
+    let t0 = std::time::Instant::now();
     shim::spawn(&e.shim_exe, dir).await?;
+    let t_spawn = t0.elapsed();
     let pending: Vec<_> =
         std::mem::take(&mut *c.pending_attach.lock().unwrap_or_else(|p| p.into_inner()));
     for (fd, spec) in pending {
@@ -295,7 +300,15 @@ async fn launch(
             tracing::warn!(container = %c.id, error = %err.message, "handing an attached client to the shim");
         }
     }
+    let t1 = std::time::Instant::now();
     let r = shim::call(dir, Request::Start).await?;
+    tracing::debug!(
+        container = %c.id,
+        spawn_us = t_spawn.as_micros() as u64,
+        attach_us = (t1 - t0 - t_spawn).as_micros() as u64,
+        start_us = t1.elapsed().as_micros() as u64,
+        "shim started the container"
+    );
     Ok((r.pid.unwrap_or(0), r.started_at.unwrap_or_else(now)))
 }
 
