@@ -25,6 +25,7 @@ pub mod io;
 pub mod jsonlog;
 pub mod protocol;
 mod server;
+mod sys;
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,7 @@ pub fn main(args: &[String]) -> i32 {
                 pid: Some(shim.init.pid),
                 ..Default::default()
             });
+            sys::shed_pages();
             shim.serve();
             0
         }

@@ -423,9 +423,11 @@ impl Shim {
             match self.listener.accept() {
                 Ok((s, _)) => self.handle_conn(s),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return,
+                Err(_) => break,
             }
         }
+        // Requests are rare; the code and memory they needed need not stay resident.
+        crate::sys::shed_pages();
     }
 
     fn handle_conn(&mut self, s: UnixStream) {
