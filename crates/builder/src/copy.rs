@@ -71,6 +71,10 @@ pub struct Plan {
 
 /// How to write.
 pub struct Options<'a> {
+    /// `--chown`: the owner of everything written.
+    pub chown: Option<(u32, u32)>,
+    /// The owner without `--chown` (root for context files); `None` keeps the source's
+    /// (`COPY --from`). Archives ADD unpacks keep their own owners.
     pub owner: Option<(u32, u32)>,
     pub chmod: Option<u32>,
     /// ADD: extract local archives.
@@ -276,11 +280,12 @@ pub fn apply(
     };
     let mut w = Writer {
         target,
-        owner: opts.owner,
+        owner: opts.chown.or(opts.owner),
+        chown: opts.chown,
         chmod: opts.chmod,
         dir_times: Vec::new(),
     };
-    let new_owner = opts.owner.unwrap_or((0, 0));
+    let new_owner = opts.chown.or(opts.owner).unwrap_or((0, 0));
     for item in &plan.items {
         let (is_dir, name, orig) = match item {
             Item::Ctx { rel, name, orig } => {
@@ -421,6 +426,7 @@ fn is_archive(r: impl Read) -> bool {
 struct Writer<'a> {
     target: &'a LayerView,
     owner: Option<(u32, u32)>,
+    chown: Option<(u32, u32)>,
     chmod: Option<u32>,
     dir_times: Vec<(std::path::PathBuf, i64)>,
 }
@@ -683,7 +689,7 @@ impl Writer<'_> {
                 self.target
                     .ensure_dir(&rel[..i], 0o755, self.owner.unwrap_or((0, 0)))?;
             }
-            let owner = self.owner.unwrap_or((h.uid as u32, h.gid as u32));
+            let owner = self.chown.unwrap_or((h.uid as u32, h.gid as u32));
             let mtime = h.mtime.secs;
             match h.kind {
                 EntryKind::Directory => self.put_dir(&rel, h.mode, owner, mtime)?,

@@ -166,11 +166,12 @@ fn request(u: &Url) -> io::Result<Answer> {
     } else {
         addr.clone()
     };
-    write!(
-        s,
+    // One write: a server may answer (and close) as soon as it has the request line.
+    let req = format!(
         "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: wharf-builder\r\nAccept: */*\r\nConnection: close\r\n\r\n",
         u.path
-    )?;
+    );
+    s.write_all(req.as_bytes())?;
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line)?;

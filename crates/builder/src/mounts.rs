@@ -195,6 +195,7 @@ pub fn prepare(
                     &tree,
                     &target,
                     &copy::Options {
+                        chown: None,
                         owner: None,
                         chmod: None,
                         unpack: false,

@@ -717,21 +717,19 @@ impl<'a> StageRun<'a> {
         };
         let (snap, view, _) = self.prepare(&Self::container_id(&key))?;
         let result = (|| {
-            let owner = if chown.is_empty() {
-                if from_id.is_empty() {
-                    Some((0, 0))
-                } else {
-                    None
-                }
+            let chown = if chown.is_empty() {
+                None
             } else {
                 let parent_view = image_view(&self.sh.b.store, &self.image)?;
                 Some(users::chown(&parent_view, chown).map_err(StepError::Msg)?)
             };
+            let owner = from_id.is_empty().then_some((0, 0));
             copy::apply(
                 &plan,
                 &tree,
                 &view,
                 &copy::Options {
+                    chown,
                     owner,
                     chmod: chmod_bits,
                     unpack,
