@@ -50,6 +50,8 @@ struct Tty {
     tick: usize,
     /// Output of the current step does not end with a newline yet.
     partial: bool,
+    /// Lines printed since the current step's header (0: the header can be rewritten).
+    below_header: usize,
 }
 
 impl Tty {
@@ -77,42 +79,76 @@ impl Tty {
         self.status_shown = true;
     }
 
+    fn start_step(&mut self, label: String, text: String) {
+        self.end_step();
+        self.clear_status();
+        let _ = writeln!(
+            self.out,
+            "{DIM}▸{RESET} {BOLD}{label}{RESET} {}",
+            clip(&text, 100)
+        );
+        self.below_header = 0;
+        self.step = Some(Step {
+            label,
+            text,
+            started: Instant::now(),
+            cached: false,
+        });
+    }
+
+    /// The step's final line: over its header when nothing was printed below it.
     fn end_step(&mut self) {
         self.clear_status();
+        if self.partial {
+            let _ = writeln!(self.out);
+            self.partial = false;
+        }
         if let Some(s) = self.step.take() {
             let how = if s.cached {
                 format!("{YELLOW}CACHED{RESET}")
             } else {
                 format!("{DIM}{:.1}s{RESET}", s.started.elapsed().as_secs_f64())
             };
+            if self.below_header == 0 {
+                let _ = write!(self.out, "\x1b[1A{CLEAR}");
+            }
             let _ = writeln!(
                 self.out,
-                "{BOLD}{GREEN}✔{RESET} {BOLD}{}{RESET} {}  {how}",
-                s.label, s.text
+                "{GREEN}✔{RESET} {BOLD}{}{RESET} {}  {how}",
+                s.label,
+                clip(&s.text, 100)
             );
         }
     }
 
     fn text(&mut self, t: &str) {
+        // The engine wraps a step's standard error in red: keep the color per line.
+        let (t, err) = match t
+            .strip_prefix("\x1b[91m")
+            .and_then(|x| x.strip_suffix("\x1b[0m"))
+        {
+            Some(inner) => (inner, true),
+            None => (t, false),
+        };
         for line in t.split_inclusive('\n') {
-            self.line(line);
+            self.line(line, err);
         }
         let _ = self.out.flush();
     }
 
-    fn line(&mut self, raw: &str) {
+    fn note(&mut self, text: String) {
+        self.clear_status();
+        let _ = writeln!(self.out, "{text}");
+        self.below_header += 1;
+    }
+
+    fn line(&mut self, raw: &str, err: bool) {
         let l = raw.trim_end_matches('\n');
         if !self.partial {
             if let Some(rest) = l.strip_prefix("Step ")
                 && let Some((num, text)) = rest.split_once(" : ")
             {
-                self.end_step();
-                self.step = Some(Step {
-                    label: format!("[{num}]"),
-                    text: text.to_string(),
-                    started: Instant::now(),
-                    cached: false,
-                });
+                self.start_step(format!("[{num}]"), text.to_string());
                 return;
             }
             if l == " ---> Using cache" {
@@ -122,8 +158,7 @@ impl Tty {
                 return;
             }
             if let Some(why) = l.strip_prefix(" ---> Cache miss: ") {
-                self.clear_status();
-                let _ = writeln!(self.out, "  {YELLOW}cache miss:{RESET} {why}");
+                self.note(format!("  {YELLOW}cache miss:{RESET} {why}"));
                 return;
             }
             if l.starts_with(" ---> ") || l.starts_with("Removing intermediate container ") {
@@ -138,8 +173,16 @@ impl Tty {
         self.clear_status();
         if !self.partial {
             let _ = write!(self.out, "  {DIM}│{RESET} ");
+            self.below_header += 1;
         }
-        let _ = write!(self.out, "{raw}");
+        if err {
+            let _ = write!(self.out, "\x1b[91m{}{RESET}", l);
+            if raw.ends_with('\n') {
+                let _ = writeln!(self.out);
+            }
+        } else {
+            let _ = write!(self.out, "{raw}");
+        }
         self.partial = !raw.ends_with('\n');
     }
 }
@@ -169,6 +212,7 @@ pub fn show(
             started: Instant::now(),
             tick: 0,
             partial: false,
+            below_header: 0,
         }))
     });
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
