@@ -200,10 +200,8 @@ impl Cache {
             .iter()
             .find(|r| kw(&r.inputs.instruction) == kw(&inputs.instruction))
             .unwrap_or(&earlier[0]);
-        format!(
-            "instruction changed (was: {})",
-            clip(&prev.inputs.instruction)
-        )
+        let was = prev.inputs.instruction.lines().next().unwrap_or("");
+        format!("instruction changed (was: {})", clip(was))
     }
 }
 
@@ -319,7 +317,7 @@ mod tests {
             c.explain(&new),
             "build argument V changed (\"1\" → \"2\"); file src/a changed; file src/c added; file src/b removed"
         );
-        let other = inputs("COPY lib /app", &[], &[]);
+        let other = inputs("COPY lib /app\nchmod=", &[], &[]);
         assert_eq!(
             c.explain(&other),
             "instruction changed (was: COPY src /app)"
