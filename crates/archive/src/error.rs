@@ -10,6 +10,10 @@ pub enum ArchiveError {
     #[error("truncated tar archive: unexpected end of stream in {what} {entry:?}")]
     Truncated { entry: String, what: &'static str },
 
+    /// The stream does not start with a tar header at all: junk, or a format wharf does not read.
+    #[error("not a tar archive (plain, gzip, xz or zstd): {reason}")]
+    NotTar { reason: String },
+
     /// A header block or extended header that cannot be decoded.
     #[error("invalid tar header for entry {entry:?}: {reason}")]
     InvalidHeader { entry: String, reason: String },

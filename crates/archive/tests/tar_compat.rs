@@ -479,3 +479,19 @@ fn writer_refuses_data_shorter_than_the_header_says() {
         "entry \"short\": data ended after 3 of 10 bytes"
     );
 }
+
+#[test]
+fn junk_instead_of_a_tar_is_named_as_such() {
+    let short = read_all(b"this is not a tarball").unwrap_err();
+    assert!(matches!(short, ArchiveError::NotTar { .. }), "{short}");
+    assert_eq!(
+        short.to_string(),
+        "not a tar archive (plain, gzip, xz or zstd): the stream holds 21 bytes, less than one tar header"
+    );
+    let noise: Vec<u8> = (0..2048u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let err = read_all(&noise).unwrap_err();
+    assert!(matches!(err, ArchiveError::NotTar { .. }), "{err}");
+    assert!(!err.to_string().contains('\u{fffd}'), "{err}");
+}

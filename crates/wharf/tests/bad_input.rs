@@ -122,7 +122,8 @@ dst.close()
     // Not an archive at all.
     let junk = d.dir.path().join("junk.tar");
     std::fs::write(&junk, b"this is not a tarball").unwrap();
-    fails(&d.wharf(&["load", "-i", junk.to_str().unwrap()]), 1);
+    let junk_err = fails(&d.wharf(&["load", "-i", junk.to_str().unwrap()]), 1);
+    assert!(junk_err.contains("not a tar archive"), "{junk_err}");
 
     // Nothing was left behind by the failures.
     ok(&d.wharf(&["image", "prune", "-af"]));

@@ -34,6 +34,8 @@ pub struct Reader<R> {
     current: String,
     /// Records from PAX global headers; they apply to every later entry.
     globals: BTreeMap<String, Vec<u8>>,
+    /// Whether any header block has decoded yet: until then, a bad block means "not a tar".
+    started: bool,
     done: bool,
 }
 
@@ -95,6 +97,7 @@ impl<R: Read> Reader<R> {
             padding: 0,
             current: String::new(),
             globals: BTreeMap::new(),
+            started: false,
             done: false,
         }
     }
@@ -128,7 +131,16 @@ impl<R: Read> Reader<R> {
             if !pending.any {
                 self.current = show(block::c_str(&block[..block::NAME_LEN]));
             }
-            let raw = block::parse(&block).map_err(|reason| self.invalid(reason))?;
+            let raw = match block::parse(&block) {
+                Ok(raw) => raw,
+                Err(_) if !self.started => {
+                    return Err(ArchiveError::NotTar {
+                        reason: "its first 512-byte block is not a valid tar header".into(),
+                    });
+                }
+                Err(reason) => return Err(self.invalid(reason)),
+            };
+            self.started = true;
             let size = u64::try_from(raw.size)
                 .map_err(|_| self.invalid(format!("negative size {}", raw.size)))?;
             match raw.typeflag {
@@ -192,6 +204,9 @@ impl<R: Read> Reader<R> {
         match n {
             0 if !in_entry => Ok(None),
             BLOCK => Ok(Some(block)),
+            _ if !self.started => Err(ArchiveError::NotTar {
+                reason: format!("the stream holds {n} bytes, less than one tar header"),
+            }),
             _ => Err(self.truncated("the header block after entry")),
         }
     }
