@@ -369,12 +369,30 @@ fn bearer_tokens_are_fetched_with_credentials_and_reused() {
     );
 }
 
+/// The blob digests of a manifest's layers, smallest first.
+fn layer_digests_by_size(host: &str, repo: &str, reference: &str) -> Vec<String> {
+    let m: serde_json::Value = serde_json::from_str(&get_manifest(host, repo, reference)).unwrap();
+    let mut layers: Vec<(u64, String)> = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["size"].as_u64().unwrap(),
+                l["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    layers.sort();
+    layers.into_iter().map(|(_, d)| d).collect()
+}
+
 #[test]
 fn registry_killed_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
     if skip_without_registry() {
         return;
     }
-    let reg = Registry::start(false);
+    let mut reg = Registry::start(false);
     let host = reg.host();
     let small = layer_tar(&[("small", b"small layer")]);
     let big = layer_tar(&[("big.bin", &noise(24 << 20, 3))]);
@@ -385,13 +403,16 @@ fn registry_killed_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
     );
     ok(&pusher.wharf(&["push", &format!("{host}/big:1")]));
     drop(pusher);
+    let layers = layer_digests_by_size(&host, "big", "1");
+    let (small_blob, big_blob) = (&layers[0], &layers[1]);
 
+    // The registry process is SIGKILLed once 10 MiB of responses went out, mid-blob.
     let port = free_port();
-    let mut proxy = Proxy::start(port, reg.port, Some(10 << 20));
+    let mut proxy = Proxy::killing(port, reg.port, 10 << 20, reg.pid().unwrap());
     let image = format!("127.0.0.1:{port}/big:1");
     let d = TestDaemon::start();
     let err = fails(&d.wharf(&["pull", &image]), 1);
-    assert!(proxy.is_dead(), "the proxy died mid-transfer");
+    assert!(proxy.is_dead(), "the registry died mid-transfer");
     assert!(
         err.contains(&format!("127.0.0.1:{port}"))
             && (err.contains("refused") || err.contains("EOF") || err.contains("reset")),
@@ -400,7 +421,9 @@ fn registry_killed_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
     assert_eq!(ok(&d.wharf(&["images", "-aq"])), "", "no partial image");
     let first = proxy.served();
     proxy.kill();
+    reg.kill();
 
+    reg.spawn();
     let proxy = Proxy::start(port, reg.port, None);
     let out = ok(&d.wharf(&["pull", &image]));
     assert!(out.contains("Status: Downloaded newer image"), "{out}");
@@ -410,13 +433,20 @@ fn registry_killed_mid_pull_leaves_no_image_and_the_next_pull_resumes() {
         "the second pull resumed ({} bytes after {first})",
         proxy.served()
     );
+    let log = proxy.log();
     assert!(
-        proxy
-            .log()
-            .iter()
+        log.iter()
             .any(|l| l.to_ascii_lowercase().starts_with("range: bytes=")),
-        "{:?}",
-        proxy.log()
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with(&format!("GET /v2/big/blobs/{big_blob}"))),
+        "{log:?}"
+    );
+    assert!(
+        !log.iter().any(|l| l.contains(small_blob.as_str())),
+        "the blob verified by the first pull is not fetched again: {log:?}"
     );
     let size = ok(&d.wharf(&[
         "image",
@@ -494,6 +524,56 @@ fn docker_cli_logs_in_pushes_and_pulls_through_wharf() {
         pulled.contains("Pull complete") && pulled.contains("Status: Downloaded newer image"),
         "{pulled}"
     );
+    let digest = pulled
+        .lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap_or_else(|| panic!("{pulled}"))
+        .to_string();
+    assert!(
+        pushed.contains(&format!("1: digest: {digest} ")),
+        "{pushed}"
+    );
+    let digests = ok(&d.docker(&[
+        "images",
+        "--digests",
+        "--format",
+        "{{.Repository}} {{.Tag}} {{.Digest}}",
+    ]));
+    assert!(
+        digests.contains(&format!("{host}/viadocker 1 {digest}")),
+        "{digests}"
+    );
+
+    // By digest, then every tag.
+    ok(&d.docker(&[
+        "tag",
+        &format!("{host}/viadocker:1"),
+        &format!("{host}/viadocker:2"),
+    ]));
+    ok(&d.docker(&["push", &format!("{host}/viadocker:2")]));
+    ok(&d.docker(&[
+        "rmi",
+        &format!("{host}/viadocker:1"),
+        &format!("{host}/viadocker:2"),
+    ]));
+    let by_digest = format!("{host}/viadocker@{digest}");
+    let pulled = ok(&d.docker(&["pull", &by_digest]));
+    assert!(
+        pulled.contains(&format!("Status: Downloaded newer image for {by_digest}")),
+        "{pulled}"
+    );
+    let all = ok(&d.docker(&["pull", "--all-tags", &format!("{host}/viadocker")]));
+    assert!(all.contains(&format!("{host}/viadocker")), "{all}");
+    let tags = ok(&d.docker(&[
+        "images",
+        "--format",
+        "{{.Tag}}",
+        &format!("{host}/viadocker"),
+    ]));
+    let mut tags: Vec<&str> = tags.lines().collect();
+    tags.sort();
+    assert_eq!(tags, ["1", "2"]);
+
     let search = ok(&d.docker(&["search", &format!("{host}/viad")]));
     assert!(search.contains(&format!("{host}/viadocker")), "{search}");
     let insp = ok(&d.docker(&[
@@ -502,7 +582,19 @@ fn docker_cli_logs_in_pushes_and_pulls_through_wharf() {
         "--insecure",
         &format!("{host}/viadocker:1"),
     ]));
-    let _ = insp;
+    let m: serde_json::Value = serde_json::from_str(&insp).unwrap();
+    assert_eq!(m["schemaVersion"], 2, "{insp}");
+
+    // Logout: the credentials are gone and the registry refuses again.
+    assert!(
+        ok(&d.docker(&["logout", &host]))
+            .contains(&format!("Removing login credentials for {host}"))
+    );
+    let err = fails(&d.docker(&["pull", &format!("{host}/viadocker:1")]), 1);
+    assert!(
+        err.contains(&format!("pull access denied for {host}/viadocker")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -653,12 +745,27 @@ fn mirrors_serve_pulls_for_any_registry() {
     let d = TestDaemon::start_with(&["--registry-mirror", &m]);
     let out = ok(&d.wharf(&["pull", &format!("{}/mirrored:1", upstream.host())]));
     assert!(out.contains(&format!("Digest: {digest}")), "{out}");
-    // Not on the mirror: the upstream answers.
+    // Not on the mirror: the upstream serves it.
+    let pusher = TestDaemon::start();
+    pusher.import_busybox(&format!("{}/upstream-only:1", upstream.host()));
+    let digest = digest_line(&ok(
+        &pusher.wharf(&["push", &format!("{}/upstream-only:1", upstream.host())])
+    ));
+    drop(pusher);
+    let out = ok(&d.wharf(&["pull", &format!("{}/upstream-only:1", upstream.host())]));
+    assert!(out.contains(&format!("Digest: {digest}")), "{out}");
+    // On neither: the upstream's answer is the error.
     let err = fails(
         &d.wharf(&["pull", &format!("{}/elsewhere:1", upstream.host())]),
         1,
     );
-    assert!(err.contains("manifest unknown"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "manifest for {}/elsewhere:1 not found: manifest unknown",
+            upstream.host()
+        )),
+        "{err}"
+    );
 }
 
 /// PUTs a manifest or index with curl.
@@ -895,4 +1002,282 @@ fn run_pulls_a_missing_image_with_the_stored_credentials() {
         "{err}"
     );
     assert!(err.contains("Pull complete"), "{err}");
+}
+
+static INDEX: &[registry_support::v1search::Entry] = &[
+    (
+        "webserver",
+        "Official build of a small web server that serves static files fast",
+        120,
+        true,
+        false,
+    ),
+    ("team/webapp", "An app", 7, false, true),
+    ("other/db", "A database", 50, false, false),
+];
+
+#[test]
+fn search_speaks_the_v1_api_with_limit_filters_truncation_and_format() {
+    if skip_unless_root() {
+        return;
+    }
+    let index = registry_support::v1search::V1Search::start(INDEX);
+    let d = TestDaemon::start();
+    let term = format!("{}/web", index.host());
+    let out = ok(&d.wharf(&["search", &term]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "DESCRIPTION", "STARS", "OFFICIAL", "AUTOMATED"],
+        "{out}"
+    );
+    let rows: Vec<Vec<&str>> = lines[1..]
+        .iter()
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            vec![
+                "webserver",
+                "Official build of a small web server that se…",
+                "120",
+                "[OK]"
+            ],
+            vec!["team/webapp", "An app", "7", "[OK]"],
+        ],
+        "{out}"
+    );
+    // OFFICIAL and AUTOMATED are told apart by column position.
+    let automated_col = lines[0].find("AUTOMATED").unwrap();
+    assert_eq!(lines[2].find("[OK]"), Some(automated_col), "{out}");
+    assert_eq!(index.queries().last().unwrap(), "q=web&n=25");
+
+    let full = ok(&d.wharf(&["search", "--no-trunc", &term]));
+    assert!(
+        full.contains("Official build of a small web server that serves static files fast"),
+        "{full}"
+    );
+    let fmt = |args: &[&str]| {
+        let mut a = vec!["search", "--format", "{{.Name}} {{.StarCount}}"];
+        a.extend_from_slice(args);
+        a.push(&term);
+        ok(&d.wharf(&a))
+    };
+    assert_eq!(fmt(&["--limit", "1"]), "webserver 120\n");
+    assert_eq!(index.queries().last().unwrap(), "q=web&n=1");
+    assert_eq!(fmt(&["--filter", "is-official=true"]), "webserver 120\n");
+    assert_eq!(fmt(&["--filter", "is-automated=true"]), "team/webapp 7\n");
+    assert_eq!(fmt(&["--filter", "stars=10"]), "webserver 120\n");
+    let err = fails(&d.wharf(&["search", "--filter", "color=red", &term]), 1);
+    assert!(err.contains("invalid filter 'color'"), "{err}");
+    let err = fails(&d.wharf(&["search", "--limit", "500", &term]), 1);
+    assert!(
+        err.contains("limit 500 is outside the range of [1, 100]"),
+        "{err}"
+    );
+
+    if docker_available() {
+        let out = ok(&d.docker(&[
+            "search",
+            "--filter",
+            "is-official=true",
+            "--format",
+            "{{.Name}}|{{.Description}}|{{.StarCount}}|{{.IsOfficial}}",
+            &term,
+        ]));
+        assert_eq!(
+            out,
+            "webserver|Official build of a small web server that se…|120|[OK]\n"
+        );
+        let out = ok(&d.docker(&["search", &term]));
+        assert!(
+            out.starts_with("NAME") && out.contains("webserver") && out.contains("team/webapp"),
+            "{out}"
+        );
+    }
+}
+
+/// The JSON messages of a streamed Engine API call made with curl.
+fn api_stream(d: &TestDaemon, method: &str, path: &str) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sfN",
+            "-X",
+            method,
+            "-H",
+            "X-Registry-Auth: e30=",
+            "--unix-socket",
+        ])
+        .arg(&d.socket)
+        .arg(format!("http://wharf/v1.47{path}"))
+        .output()
+        .unwrap();
+    ok(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn statuses_of(msgs: &[serde_json::Value], id: &str) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for m in msgs.iter().filter(|m| m["id"] == id) {
+        let s = m["status"].as_str().unwrap().to_string();
+        if seen.last() != Some(&s) {
+            seen.push(s);
+        }
+    }
+    seen
+}
+
+#[test]
+fn pull_and_push_progress_is_dockers_json_stream_and_bars_in_a_terminal() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let host = reg.host();
+    let d = TestDaemon::start();
+    let layer = layer_tar(&[("data.bin", &noise(4 << 20, 21))]);
+    load(
+        &d,
+        &image_archive(&format!("{host}/prog:1"), &[layer], "progress"),
+    );
+
+    let msgs = api_stream(&d, "POST", &format!("/images/{host}/prog/push?tag=1"));
+    assert_eq!(
+        msgs[0]["status"],
+        format!("The push refers to repository [{host}/prog]")
+    );
+    let bar = msgs
+        .iter()
+        .find(|m| m["status"] == "Pushing")
+        .unwrap_or_else(|| panic!("{msgs:?}"));
+    // As dockerd, a push names layers by their DiffID, a pull by their blob digest.
+    let diff_id = ok(&d.wharf(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{index .RootFS.Layers 0}}",
+        &format!("{host}/prog:1"),
+    ]));
+    assert_eq!(bar["id"].as_str().unwrap(), &diff_id.trim()[7..19]);
+    assert!(bar["progressDetail"]["total"].as_i64().unwrap() > 4 << 20);
+    assert_eq!(
+        statuses_of(&msgs, bar["id"].as_str().unwrap())
+            .last()
+            .unwrap(),
+        "Pushed"
+    );
+    assert!(bar["progress"].as_str().unwrap().starts_with('['), "{bar}");
+    let aux = msgs
+        .iter()
+        .find_map(|m| m.get("aux"))
+        .unwrap_or_else(|| panic!("{msgs:?}"));
+    assert_eq!(aux["Tag"], "1");
+    let digest = aux["Digest"].as_str().unwrap().to_string();
+    assert!(
+        msgs.iter().any(|m| m["status"]
+            == format!(
+                "1: digest: {digest} size: {}",
+                aux["Size"].as_i64().unwrap()
+            )),
+        "{msgs:?}"
+    );
+
+    ok(&d.wharf(&["rmi", &format!("{host}/prog:1")]));
+    let msgs = api_stream(
+        &d,
+        "POST",
+        &format!("/images/create?fromImage={host}/prog&tag=1"),
+    );
+    assert_eq!(msgs[0]["status"], "Pulling from prog");
+    assert_eq!(msgs[0]["id"], "1");
+    let blob = layer_digests_by_size(&host, "prog", "1").remove(0);
+    let id = blob[7..19].to_string();
+    assert_eq!(
+        statuses_of(&msgs, &id),
+        [
+            "Pulling fs layer",
+            "Downloading",
+            "Verifying Checksum",
+            "Download complete",
+            "Pull complete"
+        ],
+        "{msgs:?}"
+    );
+    let last_bar = msgs
+        .iter()
+        .rfind(|m| m["id"] == id && m["status"] == "Downloading")
+        .unwrap();
+    assert_eq!(
+        last_bar["progressDetail"]["current"],
+        last_bar["progressDetail"]["total"]
+    );
+    let n = msgs.len();
+    assert_eq!(msgs[n - 2]["status"], format!("Digest: {digest}"));
+    assert_eq!(
+        msgs[n - 1]["status"],
+        format!("Status: Downloaded newer image for {host}/prog:1")
+    );
+
+    // In a terminal, the CLI redraws each layer's line with its bar.
+    ok(&d.wharf(&["rmi", &format!("{host}/prog:1")]));
+    let out = std::process::Command::new("script")
+        .args(["-qefc", &format!("{WHARF} pull {host}/prog:1"), "/dev/null"])
+        .env("WHARF_HOST", d.host())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let shown = ok(&out);
+    assert!(
+        shown.contains(&format!("{id}: Downloading [")) && shown.contains("=>"),
+        "{shown:?}"
+    );
+    assert!(shown.contains("\x1b[2K"), "lines are redrawn: {shown:?}");
+    assert!(shown.contains(&format!("{id}: Pull complete")), "{shown:?}");
+}
+
+#[test]
+fn whiteouts_and_opaque_dirs_hold_when_the_top_layer_lands_first() {
+    if skip_without_registry() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let host = reg.host();
+    let busybox = std::fs::read(busybox_tar()).unwrap();
+    // A slow (big) middle layer, and a tiny top one that deletes from it.
+    let base = layer_tar(&[
+        ("filler.bin", &noise(16 << 20, 9)),
+        ("etc/gone", b"x"),
+        ("etc/conf.d/old", b"x"),
+        ("etc/kept", b"x"),
+    ]);
+    let top = layer_tar(&[
+        ("etc/.wh.gone", b""),
+        ("etc/conf.d/.wh..wh..opq", b""),
+        ("etc/conf.d/new", b"y"),
+    ]);
+    let image = format!("{host}/wh:1");
+    let pusher = TestDaemon::start();
+    load(&pusher, &image_archive(&image, &[busybox, base, top], "wh"));
+    ok(&pusher.wharf(&["push", &image]));
+    drop(pusher);
+
+    let d = TestDaemon::start();
+    ok(&d.wharf(&["pull", &image]));
+    let out = ok(&d.wharf(&[
+        "run",
+        "--rm",
+        &image,
+        "sh",
+        "-c",
+        "ls /etc/conf.d; ls /etc | grep -e gone -e kept",
+    ]));
+    assert_eq!(out, "new\nkept\n");
 }

@@ -7,6 +7,7 @@
 pub mod dockerd;
 pub mod proxy;
 pub mod token;
+pub mod v1search;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -113,6 +114,11 @@ impl Registry {
             .unwrap();
         self.child = Some(child);
         wait_for_port(self.port);
+    }
+
+    /// The registry's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
     }
 
     /// `127.0.0.1:PORT`.

@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -23,21 +23,35 @@ struct Shared {
     conns: Mutex<Vec<TcpStream>>,
     /// Flaky mode: when the budget runs out, cut the connections but keep serving.
     flaky: bool,
+    /// A registry process to SIGKILL (once) when the budget runs out; 0 for none.
+    victim: AtomicU32,
 }
 
 impl Proxy {
     /// Listens on `port` (0 for any) and forwards to the registry on `upstream`.
     pub fn start(port: u16, upstream: u16, budget: Option<u64>) -> Proxy {
-        Self::start_mode(port, upstream, budget, false)
+        Self::start_mode(port, upstream, budget, false, None)
+    }
+
+    /// Like [`Proxy::start`] with a budget, and SIGKILLs the registry process `victim` the
+    /// moment the budget runs out, mid-response.
+    pub fn killing(port: u16, upstream: u16, budget: u64, victim: u32) -> Proxy {
+        Self::start_mode(port, upstream, Some(budget), false, Some(victim))
     }
 
     /// Cuts every open connection once after `cut_after` response bytes, then goes on
     /// serving (a dropped connection, not a dead registry).
     pub fn flaky(upstream: u16, cut_after: u64) -> Proxy {
-        Self::start_mode(0, upstream, Some(cut_after), true)
+        Self::start_mode(0, upstream, Some(cut_after), true, None)
     }
 
-    fn start_mode(port: u16, upstream: u16, budget: Option<u64>, flaky: bool) -> Proxy {
+    fn start_mode(
+        port: u16,
+        upstream: u16,
+        budget: Option<u64>,
+        flaky: bool,
+        victim: Option<u32>,
+    ) -> Proxy {
         let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared {
@@ -47,6 +61,7 @@ impl Proxy {
             log: Mutex::new(Vec::new()),
             conns: Mutex::new(Vec::new()),
             flaky,
+            victim: AtomicU32::new(victim.unwrap_or(0)),
         });
         let sh = shared.clone();
         let accept = std::thread::spawn(move || {
@@ -107,6 +122,10 @@ impl Drop for Proxy {
 }
 
 fn die(sh: &Shared) {
+    // Once only: the pid is not ours to signal after its owner reaped it.
+    if let Some(pid) = rustix::process::Pid::from_raw(sh.victim.swap(0, Ordering::SeqCst) as i32) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+    }
     if sh.flaky {
         sh.budget.store(u64::MAX, Ordering::SeqCst);
     } else {
