@@ -42,23 +42,46 @@ cleanup() {
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
-# Every engine works on one fresh ext4 (a loop file, with a journal): results then do not
-# depend on what else the disk went through (ext4 without a journal allocates inodes very
-# slowly for minutes after mass deletions). BENCH_FS=here uses $TMPDIR's filesystem as is.
-if [[ ${BENCH_FS:-loop} == loop ]] && command -v mkfs.ext4 >/dev/null; then
-    truncate -s 16G "$SCRATCH/fs.img"
-    mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$SCRATCH/fs.img"
-    mkdir -p "$SCRATCH/fs"
-    mount -o loop "$SCRATCH/fs.img" "$SCRATCH/fs"
-    WORK=$SCRATCH/fs
+# Every engine works on a fresh ext4 of its own (a loop file, with a journal): results then do
+# not depend on what else the disk went through (ext4 without a journal allocates inodes very
+# slowly for minutes after mass deletions), and each engine's ~1.5 GB is given back before the
+# next starts. BENCH_FS=here uses $TMPDIR's filesystem as is.
+LOOP=$([[ ${BENCH_FS:-loop} == loop ]] && command -v mkfs.ext4 >/dev/null && echo 1 || true)
+NEED_MB=2500
+avail_mb=$(df -Pm "$SCRATCH" | awk 'NR==2 {print $4}')
+if (( avail_mb < NEED_MB )); then
+    echo "bench/pull-push.sh: needs ${NEED_MB} MB free under $SCRATCH, has ${avail_mb} MB" >&2
+    exit 1
 fi
+fresh_fs() { # $1: name; the previous engine's filesystem is unmounted and removed first
+    [[ -n $LOOP ]] || return 0
+    stop_registry
+    if [[ $WORK != "$SCRATCH" ]]; then
+        umount "$WORK" 2>/dev/null || umount -l "$WORK"
+        rm -f "$WORK.img"
+        rmdir "$WORK"
+    fi
+    truncate -s 8G "$SCRATCH/$1.img"
+    mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$SCRATCH/$1.img"
+    mkdir -p "$SCRATCH/$1"
+    mount -o loop "$SCRATCH/$1.img" "$SCRATCH/$1"
+    WORK=$SCRATCH/$1
+}
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 REG=127.0.0.1:$PORT
 REG_PID=
-start_registry() { # fresh, empty storage
+REG_DIR=
+stop_registry() {
     if [[ -n $REG_PID ]]; then kill "$REG_PID"; wait "$REG_PID" 2>/dev/null || true; fi
+    REG_PID=
+    if [[ -n $REG_DIR ]]; then rm -rf "$REG_DIR"; fi
+    REG_DIR=
+}
+start_registry() { # fresh, empty storage
+    stop_registry
     local dir=$WORK/registry-$RANDOM$RANDOM
+    REG_DIR=$dir
     mkdir -p "$dir"
     cat > "$dir/config.yml" <<YML
 version: 0.1
@@ -92,6 +115,7 @@ start_wharf() { # $1: data root name
     for _ in $(seq 200); do "$WHARF" version >/dev/null 2>&1 && return; sleep 0.05; done
 }
 W() { "$WHARF" "$@"; }
+fresh_fs wharf
 start_wharf push
 W import "$TAR" "$REG/minbase:latest" >/dev/null
 start_registry
@@ -110,6 +134,7 @@ echo "wharf pulls: ${pulls[*]}  pushes: ${pushes[*]}" >&2
 
 # --- docker (a private dockerd) -------------------------------------------------------------
 if command -v dockerd >/dev/null && command -v docker >/dev/null; then
+    fresh_fs docker
     D=$WORK/docker
     DPID=
     start_dockerd() { # $1: data root name
@@ -142,6 +167,7 @@ fi
 
 # --- podman ------------------------------------------------------------------------------
 if command -v podman >/dev/null; then
+    fresh_fs podman
     P=$WORK/podman
     PM() { podman --root "$P/root" --runroot "$P/run" "$@"; }
     if PM import "$TAR" "$REG/minbase:latest" >/dev/null 2>&1; then
