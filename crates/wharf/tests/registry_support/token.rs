@@ -1,8 +1,8 @@
 //! A small bearer-token server in front of an open registry, as the distribution token spec
 //! describes it: `/v2/` requests without a valid token get `401` with a `Bearer` challenge
 //! naming the realm (`/token` here), the service and the scope; `/token` hands out a token
-//! for [`super::USER`]/[`super::PASS`] (Basic auth), an access-less one to anonymous callers,
-//! and refuses wrong credentials. Requests with a good token are forwarded to the registry.
+//! for [`super::USER`]/[`super::PASS`] (Basic auth), to anonymous callers one that can only
+//! read repositories under `public/`, and refuses wrong credentials. Requests with a good token are forwarded to the registry.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -151,7 +151,11 @@ fn serve(mut c: TcpStream, port: u16, upstream: u16, sh: Arc<Shared>) {
             continue;
         }
         let token = authz.strip_prefix("Bearer ").unwrap_or("");
-        if !sh.good.lock().unwrap().contains(token) {
+        // Anonymous tokens may read repositories under `public/`, as Docker Hub's may.
+        let public_read = token.starts_with("anon-")
+            && target.starts_with("/v2/public/")
+            && (head.starts_with("GET ") || head.starts_with("HEAD "));
+        if !public_read && !sh.good.lock().unwrap().contains(token) {
             let repo = target.strip_prefix("/v2/").and_then(|r| {
                 ["/manifests/", "/blobs/", "/tags/"]
                     .iter()
