@@ -71,6 +71,31 @@ pub fn last_cap() -> u32 {
         .unwrap_or(ALL.len() as u32 - 1)
 }
 
+/// Every capability this process may hand on: known here, supported by the kernel and in our
+/// bounding set. `--privileged` and `--cap-add ALL` mean these: an engine that itself runs
+/// without some capability (e.g. inside another container) cannot grant it.
+pub fn grantable() -> Vec<String> {
+    let last = last_cap();
+    let bounding = bounding_set();
+    ALL.iter()
+        .enumerate()
+        .filter(|&(n, _)| n as u32 <= last && bounding & (1 << n) != 0)
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
+
+/// This process's bounding set (`CapBnd` in /proc/self/status); every bit if unreadable.
+fn bounding_set() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapBnd:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .unwrap_or(u64::MAX)
+}
+
 /// Turn a list of names into a set; unknown names are returned as the error.
 pub fn to_set(names: &[String]) -> Result<CapabilitySet, String> {
     let mut set = CapabilitySet::empty();
