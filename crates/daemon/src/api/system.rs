@@ -157,14 +157,19 @@ pub async fn info(e: Arc<Engine>, _r: Req) -> Reply {
         labels: vec![],
         experimental_build: false,
         server_version: crate::VERSION.into(),
-        runtimes: BTreeMap::from([(
-            "wharf".to_string(),
-            RuntimeInfo {
-                path: "wharf".into(),
-                runtime_args: vec![],
-            },
-        )]),
-        default_runtime: "wharf".into(),
+        runtimes: e
+            .config
+            .runtime_names()
+            .into_iter()
+            .map(|(name, path)| {
+                let info = RuntimeInfo {
+                    path: path.display().to_string(),
+                    runtime_args: vec![],
+                };
+                (name, info)
+            })
+            .collect(),
+        default_runtime: e.config.default_runtime.clone(),
         swarm: serde_json::json!({
             "NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
             "ControlAvailable": false, "Error": "", "RemoteManagers": null

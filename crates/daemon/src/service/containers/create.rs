@@ -396,6 +396,17 @@ pub fn create(
     if hc.log_config.kind.is_empty() {
         hc.log_config.kind = "json-file".into();
     }
+    if matches!(hc.log_config.kind.as_str(), "json-file" | "local") {
+        // Docker records the daemon's log options in the container; ours always rotate, so
+        // inspect shows the bound the shim applies.
+        let opts = &mut hc.log_config.config;
+        if !opts.contains_key("max-size") {
+            opts.insert("max-size".into(), size_opt(e.config.log_max_size));
+            if !opts.contains_key("max-file") {
+                opts.insert("max-file".into(), e.config.log_max_file.to_string());
+            }
+        }
+    }
     if hc.shm_size == 0 && hc.ipc_mode != "host" {
         hc.shm_size = 64 * 1024 * 1024;
     }
@@ -457,6 +468,18 @@ pub fn create(
             warnings: Vec::new(),
         },
     ))
+}
+
+/// A byte count as a `--log-opt max-size` value (`20m`, `512k`, `1000`).
+fn size_opt(bytes: u64) -> String {
+    const K: u64 = 1024;
+    match bytes {
+        0 => "-1".into(),
+        b if b % (K * K * K) == 0 => format!("{}g", b / (K * K * K)),
+        b if b % (K * K) == 0 => format!("{}m", b / (K * K)),
+        b if b % K == 0 => format!("{}k", b / K),
+        b => b.to_string(),
+    }
 }
 
 fn insert_named(
