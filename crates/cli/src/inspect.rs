@@ -118,9 +118,9 @@ const CONFIG_SCALARS: &[(&str, bool)] = &[
     ("Config.NetworkDisabled", true),
 ];
 
-/// Replaces JSON `null` at the slice and map fields of `kind` with `[]` and `{}`, so
-/// templates print them as docker does (`{{.Config.Env}}` → `[]`, `{{.Config.Labels}}` →
-/// `map[]`). Nil pointers (`State.Health`) stay `null` (`<nil>`).
+/// Replaces JSON `null` at the slice and map fields of `kind` with typed nils, so templates
+/// print them as docker does (`{{.Config.Env}}` → `[]`, `{{.Config.Labels}}` → `map[]`,
+/// `{{json .Config.Env}}` → `null`). Nil pointers (`State.Health`) stay `null` (`<nil>`).
 pub fn shape_nils(v: &mut Value, kind: Kind) {
     let (slices, maps): (&[&str], &[&str]) = match kind {
         Kind::Container => (CONTAINER_SLICES, CONTAINER_MAPS),
@@ -130,10 +130,18 @@ pub fn shape_nils(v: &mut Value, kind: Kind) {
     };
     let path = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();
     for p in slices {
-        fill(v, &path(p), &Value::Array(Vec::new()));
+        fill(
+            v,
+            &path(p),
+            &Value::String(wharf_gotemplate::NIL_SLICE.into()),
+        );
     }
     for p in maps {
-        fill(v, &path(p), &Value::Object(Default::default()));
+        fill(
+            v,
+            &path(p),
+            &Value::String(wharf_gotemplate::NIL_MAP.into()),
+        );
     }
     let pointers: &[&str] = match kind {
         Kind::Container => CONTAINER_POINTERS,
@@ -343,6 +351,17 @@ mod tests {
             "[] map[]"
         );
         assert_eq!(t("{{.NetworkSettings.Networks.bridge.Aliases}}"), "[]");
+        assert_eq!(
+            t("{{json .Config.Env}} {{json .Config.ExposedPorts}} {{json .Config.Cmd}}"),
+            "null null [\"sh\"]"
+        );
+        assert_eq!(t("{{len .Config.Env}} {{range .Config.Env}}x{{end}}"), "0 ");
+        let config = t("{{json .Config}}");
+        assert!(
+            config.starts_with(r#"{"Env":null,"Labels":null,"Cmd":["sh"],"#)
+                && config.contains(r#""ExposedPorts":null"#),
+            "{config}"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub(crate) fn encode(v: &Val<'_>) -> Result<String, String> {
     let mut out = String::new();
     match v {
         Val::Missing | Val::Null => out.push_str("null"),
+        _ if v.is_typed_nil() => out.push_str("null"),
         Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Val::Int(i) => out.push_str(&i.to_string()),
         Val::Uint(u) => out.push_str(&u.to_string()),
@@ -54,6 +55,9 @@ fn push_json(out: &mut String, v: &Value) -> Result<(), String> {
             Val::Float(f) => push_float(out, f)?,
             _ => out.push_str("null"),
         },
+        Value::String(s) if s.as_str() == crate::NIL_SLICE || s.as_str() == crate::NIL_MAP => {
+            out.push_str("null")
+        }
         Value::String(s) => push_string(out, s),
         Value::Array(a) => {
             out.push('[');

@@ -46,3 +46,4 @@ mod value;
 
 pub use error::TemplateError;
 pub use template::{MissingKey, Template};
+pub use value::{NIL_MAP, NIL_SLICE};

@@ -7,8 +7,20 @@
 //! `reflect.Value` (a key absent from a map), which prints as `<no value>`.
 
 use std::rc::Rc;
+use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
+
+/// Stands, as a JSON string, for a typed nil slice (Go's `[]string(nil)`): it prints as `[]`,
+/// has no elements, and `json` encodes it as `null`, as docker's CLI does for its structs.
+pub const NIL_SLICE: &str = "\u{0}nil-slice";
+/// Stands for a typed nil map: prints as `map[]`, `json` encodes it as `null`.
+pub const NIL_MAP: &str = "\u{0}nil-map";
+
+// Typed nils are told apart from empty values by address: the empty slice is cut from a
+// static array of its own, the empty map is a static of its own.
+static NIL_SLICE_BACKING: [Value; 1] = [Value::Null];
+static NIL_MAP_VALUE: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
 
 #[derive(Clone, Debug)]
 pub(crate) enum Val<'a> {
@@ -43,6 +55,8 @@ impl<'a> Val<'a> {
                     Val::Float(n.as_f64().unwrap_or(f64::NAN))
                 }
             }
+            Value::String(s) if s.as_str() == NIL_SLICE => Val::Array(&NIL_SLICE_BACKING[..0]),
+            Value::String(s) if s.as_str() == NIL_MAP => Val::Object(&NIL_MAP_VALUE),
             Value::String(s) => Val::Str(s),
             Value::Array(a) => Val::Array(a),
             Value::Object(o) => Val::Object(o),
@@ -58,6 +72,15 @@ impl<'a> Val<'a> {
             Val::Str(s) => Some(s),
             Val::String(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// A typed nil slice or map (see [`NIL_SLICE`]): `json` encodes it as `null`.
+    pub fn is_typed_nil(&self) -> bool {
+        match self {
+            Val::Array(a) => std::ptr::eq(a.as_ptr(), NIL_SLICE_BACKING.as_ptr()),
+            Val::Object(o) => std::ptr::eq(*o, &*NIL_MAP_VALUE),
+            _ => false,
         }
     }
 
