@@ -50,8 +50,9 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// 2xx, and 304 (Not Modified: starting a running container), as Docker's client counts.
     pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
+        (200..300).contains(&self.status) || self.status == 304
     }
 
     /// Reads the whole body and decodes it (much faster than decoding from the stream).
@@ -403,18 +404,22 @@ fn with_body(head: Head, r: BufReader<UnixStream>) -> Response {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone())
     };
-    let body: Box<dyn BufRead + Send> =
-        if get("Transfer-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-            Box::new(BufReader::new(Chunked {
-                inner: r,
-                left: 0,
-                done: false,
-            }))
-        } else if let Some(len) = get("Content-Length").and_then(|v| v.parse::<u64>().ok()) {
-            Box::new(r.take(len))
-        } else {
-            Box::new(r)
-        };
+    // These statuses never have a body (RFC 9110): reading one would wait for the
+    // kept-alive connection to close.
+    let bodiless = matches!(status, 204 | 304);
+    let body: Box<dyn BufRead + Send> = if bodiless {
+        Box::new(r.take(0))
+    } else if get("Transfer-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        Box::new(BufReader::new(Chunked {
+            inner: r,
+            left: 0,
+            done: false,
+        }))
+    } else if let Some(len) = get("Content-Length").and_then(|v| v.parse::<u64>().ok()) {
+        Box::new(r.take(len))
+    } else {
+        Box::new(r)
+    };
     Response {
         status,
         headers,
