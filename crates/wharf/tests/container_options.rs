@@ -1,0 +1,365 @@
+//! `run` options that change what a container may do, each checked from inside the container
+//! (or in its cgroup) and through both wharf's CLI and the official docker CLI: security
+//! (capabilities, seccomp, masked paths, no-new-privileges, --privileged), resources enforced by
+//! the kernel, rlimits, a read-only rootfs with tmpfs, --init, stop signals, log rotation
+//! defaults, and the same spec on runc.
+
+mod common;
+
+use std::process::Output;
+
+use common::*;
+
+const CLIS: [&str; 2] = ["wharf", "docker"];
+
+fn setup() -> Option<TestDaemon> {
+    if skip_unless_root() || !docker_available() {
+        return None;
+    }
+    let d = TestDaemon::start();
+    d.import_busybox("busybox:latest");
+    Some(d)
+}
+
+fn cli(d: &TestDaemon, which: &str, args: &[&str]) -> Output {
+    if which == "docker" {
+        d.docker(args)
+    } else {
+        d.wharf(args)
+    }
+}
+
+/// `run --rm [opts] busybox sh -c script` through `which`, its stdout lines.
+fn run_sh(d: &TestDaemon, which: &str, opts: &[&str], script: &str) -> Vec<String> {
+    let mut args = vec!["run", "--rm"];
+    args.extend_from_slice(opts);
+    args.extend_from_slice(&["busybox", "sh", "-c", script]);
+    let o = cli(d, which, &args);
+    ok(&o).lines().map(str::to_string).collect()
+}
+
+/// The test process's own bounding set: what `--privileged` can hand on.
+fn host_bounding_set() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    format!("CapEff:{hex}")
+}
+
+const PROBE: &str = "grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -d '\\t'; \
+     unshare -U true 2>/dev/null && echo unshare=ok || echo unshare=blocked; \
+     wc -c < /proc/timer_list; ls /sys/firmware | wc -l; \
+     grep -c ' /proc/sys proc ro' /proc/mounts || true";
+
+#[test]
+fn security_defaults_and_options() {
+    let Some(d) = setup() else { return };
+    for c in CLIS {
+        // Docker's default capabilities, its seccomp profile (unshare needs CAP_SYS_ADMIN
+        // there), masked and read-only paths.
+        assert_eq!(
+            run_sh(&d, c, &[], PROBE),
+            [
+                "CapEff:00000000a80425fb",
+                "NoNewPrivs:0",
+                "Seccomp:2",
+                "unshare=blocked",
+                "0",
+                "0",
+                "1"
+            ],
+            "{c}: defaults"
+        );
+        // The profile is what blocks unshare: unconfined allows it.
+        let lines = run_sh(&d, c, &["--security-opt", "seccomp=unconfined"], PROBE);
+        assert_eq!(lines[2..4], ["Seccomp:0", "unshare=ok"], "{c}: unconfined");
+        let lines = run_sh(
+            &d,
+            c,
+            &[
+                "--cap-drop",
+                "NET_RAW",
+                "--cap-add",
+                "sys_admin",
+                "--security-opt",
+                "no-new-privileges",
+            ],
+            PROBE,
+        );
+        assert_eq!(
+            lines[..3],
+            ["CapEff:00000000a82405fb", "NoNewPrivs:1", "Seccomp:2"],
+            "{c}: cap-add/drop, no-new-privileges"
+        );
+        // --privileged: every capability the engine holds, no seccomp, nothing masked.
+        let lines = run_sh(&d, c, &["--privileged"], PROBE);
+        assert_eq!(lines[0], host_bounding_set(), "{c}: privileged caps");
+        assert_eq!(lines[2..4], ["Seccomp:0", "unshare=ok"], "{c}: privileged");
+        assert_ne!(
+            lines[4], "0",
+            "{c}: /proc/timer_list masked when privileged"
+        );
+        assert_ne!(lines[5], "0", "{c}: /sys/firmware masked when privileged");
+        assert_eq!(lines[6], "0", "{c}: /proc/sys read-only when privileged");
+    }
+}
+
+/// The limits a container's cgroup holds (v1 controllers or the v2 unified tree).
+fn cgroup_limits(id: &str) -> Vec<String> {
+    let v1 = |ctrl: &str, file: &str| {
+        std::fs::read_to_string(format!("/sys/fs/cgroup/{ctrl}/wharf/{id}/{file}"))
+    };
+    let v2 = |file: &str| std::fs::read_to_string(format!("/sys/fs/cgroup/wharf/{id}/{file}"));
+    let read = |ctrl: &str, f1: &str, f2: &str| {
+        v1(ctrl, f1)
+            .or_else(|_| v2(f2))
+            .unwrap_or_else(|e| panic!("{ctrl}: {e}"))
+            .trim()
+            .to_string()
+    };
+    vec![
+        read("memory", "memory.limit_in_bytes", "memory.max"),
+        read("cpu", "cpu.cfs_quota_us", "cpu.max"),
+        read("cpu", "cpu.shares", "cpu.weight"),
+        read("pids", "pids.max", "pids.max"),
+    ]
+}
+
+#[test]
+fn resources_are_set_and_enforced_in_the_cgroup() {
+    let Some(d) = setup() else { return };
+    for c in CLIS {
+        let name = format!("res-{c}");
+        let limits = [
+            "--memory",
+            "64m",
+            "--cpus",
+            "0.5",
+            "--cpu-shares",
+            "512",
+            "--pids-limit",
+            "50",
+        ];
+        let mut args = vec!["run", "-d", "--name", &name];
+        args.extend_from_slice(&limits);
+        args.extend_from_slice(&["busybox", "sleep", "600"]);
+        let id = ok(&cli(&d, c, &args)).trim().to_string();
+        let got = cgroup_limits(&id);
+        if std::path::Path::new("/sys/fs/cgroup/memory/wharf").exists() {
+            assert_eq!(got, ["67108864", "50000", "512", "50"], "{c}");
+        } else {
+            assert_eq!(got[0], "67108864", "{c}");
+            assert_eq!(got[1], "50000 100000", "{c}");
+            assert_eq!(got[3], "50", "{c}");
+        }
+        ok(&cli(&d, c, &["rm", "-f", &name]));
+
+        // The kernel enforces them: a 40 MiB buffer under a 16 MiB limit is killed, the
+        // sixth process under a limit of five cannot be forked.
+        let o = cli(
+            &d,
+            c,
+            &[
+                "run",
+                "--rm",
+                "--memory",
+                "16m",
+                "busybox",
+                "dd",
+                "if=/dev/zero",
+                "of=/dev/null",
+                "bs=40M",
+                "count=1",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(137), "{c}: memory limit not enforced");
+        let o = cli(
+            &d,
+            c,
+            &[
+                "run",
+                "--rm",
+                "--pids-limit",
+                "5",
+                "busybox",
+                "sh",
+                "-c",
+                "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done 2>&1; wait",
+            ],
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("can't fork")
+                || stdout(&o).contains("can't fork"),
+            "{c}: pids limit not enforced: {o:?}"
+        );
+    }
+}
+
+#[test]
+fn ulimit_read_only_tmpfs_init_and_stop_signal() {
+    let Some(d) = setup() else { return };
+    for c in CLIS {
+        assert_eq!(
+            run_sh(
+                &d,
+                c,
+                &["--ulimit", "nofile=1024:2048"],
+                "ulimit -n; ulimit -Hn"
+            ),
+            ["1024", "2048"],
+            "{c}: --ulimit"
+        );
+        assert_eq!(
+            run_sh(
+                &d,
+                c,
+                &["--read-only", "--tmpfs", "/run:size=1m"],
+                "touch /x 2>/dev/null || echo ro; touch /run/x && echo rw; grep ' /run ' /proc/mounts"
+            ),
+            [
+                "ro",
+                "rw",
+                "tmpfs /run tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k 0 0"
+            ],
+            "{c}: --read-only --tmpfs"
+        );
+        assert_eq!(
+            run_sh(&d, c, &["--init"], "cat /proc/1/comm; echo $$"),
+            ["docker-init", "2"],
+            "{c}: --init"
+        );
+
+        // --stop-signal reaches the process; --stop-timeout bounds the wait before SIGKILL.
+        let name = format!("stop-{c}");
+        ok(&cli(
+            &d,
+            c,
+            &[
+                "run",
+                "-d",
+                "--name",
+                &name,
+                "--stop-signal",
+                "SIGUSR1",
+                "--stop-timeout",
+                "1",
+                "busybox",
+                "sh",
+                "-c",
+                "trap 'echo got-usr1; exit 7' USR1; echo ready; while :; do sleep 0.1; done",
+            ],
+        ));
+        let ready = || stdout(&cli(&d, c, &["logs", &name])).contains("ready");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !ready() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &[
+                    "inspect",
+                    "-f",
+                    "{{.Config.StopSignal}} {{.Config.StopTimeout}}",
+                    &name
+                ]
+            ))
+            .trim(),
+            "SIGUSR1 1"
+        );
+        ok(&cli(&d, c, &["stop", &name]));
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &["inspect", "-f", "{{.State.ExitCode}}", &name]
+            ))
+            .trim(),
+            "7",
+            "{c}: stop signal"
+        );
+        assert!(stdout(&cli(&d, c, &["logs", &name])).contains("got-usr1"));
+        // A process that ignores the signal is killed once the timeout passes.
+        ok(&cli(&d, c, &["start", &name]));
+        let t = std::time::Instant::now();
+        ok(&cli(&d, c, &["stop", "-s", "SIGWINCH", &name]));
+        assert!(t.elapsed() < std::time::Duration::from_secs(8), "{c}");
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &["inspect", "-f", "{{.State.ExitCode}}", &name]
+            ))
+            .trim(),
+            "137",
+            "{c}: SIGKILL after --stop-timeout"
+        );
+        ok(&cli(&d, c, &["rm", &name]));
+    }
+}
+
+#[test]
+fn log_rotation_default_shown_and_runc_runs_the_same_spec() {
+    let Some(d) = setup() else { return };
+    for c in CLIS {
+        let name = format!("log-{c}");
+        ok(&cli(&d, c, &["create", "--name", &name, "busybox"]));
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &["inspect", "-f", "{{json .HostConfig.LogConfig}}", &name]
+            ))
+            .trim(),
+            r#"{"Type":"json-file","Config":{"max-file":"5","max-size":"20m"}}"#,
+            "{c}"
+        );
+        // Unset slices and maps: printed empty, encoded as null, as docker's CLI does.
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &[
+                    "inspect",
+                    "-f",
+                    "{{.Config.Env}} {{json .Config.Env}} {{.Config.ExposedPorts}} {{json .Config.ExposedPorts}}",
+                    &name
+                ]
+            ))
+            .trim(),
+            "[] null map[] null",
+            "{c}"
+        );
+        ok(&cli(&d, c, &["rm", &name]));
+    }
+    let info = ok(&d.docker(&["info", "--format", "{{json .Runtimes}}"]));
+    if !std::path::Path::new("/usr/sbin/runc").exists() && !info.contains("\"runc\"") {
+        eprintln!("skipped runc: not installed");
+        return;
+    }
+    assert!(info.contains("\"runc\""), "{info}");
+    for c in CLIS {
+        assert_eq!(
+            run_sh(
+                &d,
+                c,
+                &["--runtime", "runc", "--cap-drop", "NET_RAW", "-h", "rc1"],
+                "echo $$; hostname; grep -E '^(CapEff|Seccomp):' /proc/self/status | tr -d '\\t'; \
+                 unshare -U true 2>/dev/null && echo unshare=ok || echo unshare=blocked"
+            ),
+            [
+                "1",
+                "rc1",
+                "CapEff:00000000a80405fb",
+                "Seccomp:2",
+                "unshare=blocked"
+            ],
+            "{c}: --runtime runc"
+        );
+    }
+}
