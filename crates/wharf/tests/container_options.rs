@@ -363,3 +363,44 @@ fn log_rotation_default_shown_and_runc_runs_the_same_spec() {
         );
     }
 }
+
+#[test]
+fn start_of_a_running_container_attaches_or_succeeds() {
+    let Some(d) = setup() else { return };
+    for c in CLIS {
+        let name = format!("running-{c}");
+        ok(&cli(
+            &d,
+            c,
+            &["run", "-di", "--name", &name, "busybox", "sh"],
+        ));
+        // The engine answers 304 Not Modified: a success without a body, not a hang.
+        let bin = if c == "docker" { DOCKER } else { WHARF };
+        let timed = |args: &[&str], input: &[u8]| {
+            use std::io::Write;
+            let mut cmd = std::process::Command::new("timeout");
+            cmd.args(["-s", "KILL", "20", bin])
+                .args(args)
+                .env("WHARF_HOST", d.host())
+                .env("DOCKER_HOST", d.host())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            child.stdin.take().unwrap().write_all(input).unwrap();
+            child.wait_with_output().unwrap()
+        };
+        assert_eq!(
+            ok(&timed(&["start", &name], b"")),
+            format!("{name}\n"),
+            "{c}"
+        );
+        let o = timed(&["start", "-a", "-i", &name], b"echo hi; exit 3\n");
+        assert_eq!(
+            (o.status.code(), stdout(&o)),
+            (Some(3), "hi\n".into()),
+            "{c}"
+        );
+        ok(&cli(&d, c, &["rm", &name]));
+    }
+}
