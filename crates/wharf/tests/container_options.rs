@@ -404,3 +404,241 @@ fn start_of_a_running_container_attaches_or_succeeds() {
         ok(&cli(&d, c, &["rm", &name]));
     }
 }
+
+fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    cond()
+}
+
+#[test]
+fn config_flags_commit_ps_and_logs_through_both_clis() {
+    let Some(d) = setup() else { return };
+    let env_file = d.dir.path().join("env.list");
+    std::fs::write(&env_file, "# comment\nFROM_FILE=yes\nA=file\n").unwrap();
+    let env_file = env_file.to_str().unwrap();
+    for c in CLIS {
+        assert_eq!(
+            run_sh(
+                &d,
+                c,
+                &[
+                    "--env-file",
+                    env_file,
+                    "-e",
+                    "A=flag",
+                    "-h",
+                    "hh",
+                    "-w",
+                    "/tmp",
+                    "-u",
+                    "65534"
+                ],
+                "echo $FROM_FILE $A $(hostname) $(pwd) $(id -u)"
+            ),
+            ["yes flag hh /tmp 65534"],
+            "{c}"
+        );
+        let o = cli(
+            &d,
+            c,
+            &["run", "--rm", "--entrypoint", "echo", "busybox", "ep"],
+        );
+        assert_eq!(ok(&o), "ep\n", "{c}: --entrypoint");
+
+        // logs: --tail, -t, --since and --until on the json-file log.
+        let name = format!("lg-{c}");
+        ok(&cli(
+            &d,
+            c,
+            &[
+                "run",
+                "--name",
+                &name,
+                "busybox",
+                "sh",
+                "-c",
+                "echo a; echo b; echo c",
+            ],
+        ));
+        assert_eq!(ok(&cli(&d, c, &["logs", "--tail", "2", &name])), "b\nc\n");
+        let ts = ok(&cli(&d, c, &["logs", "-t", "--tail", "1", &name]));
+        assert!(ts.ends_with("Z c\n") && ts.len() > 25, "{c}: {ts}");
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &["logs", "--until", "2000-01-01T00:00:00", &name]
+            )),
+            ""
+        );
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &["logs", "--since", "2000-01-01T00:00:00", &name]
+            )),
+            "a\nb\nc\n"
+        );
+        // Durations are whole seconds before now on the client, as docker's CLI computes them.
+        assert_eq!(
+            ok(&cli(&d, c, &["logs", "--since", "1m", &name])),
+            "a\nb\nc\n"
+        );
+
+        // commit -c with --pause on a running container; ps -s, -n, -l.
+        let run = format!("cm-{c}");
+        ok(&cli(
+            &d,
+            c,
+            &[
+                "run",
+                "-d",
+                "--name",
+                &run,
+                "busybox",
+                "sh",
+                "-c",
+                "echo x > /made; sleep 600",
+            ],
+        ));
+        assert!(eventually(10, || cli(
+            &d,
+            c,
+            &["exec", &run, "test", "-f", "/made"]
+        )
+        .status
+        .success()));
+        let image = format!("committed-{c}:v1");
+        ok(&cli(
+            &d,
+            c,
+            &[
+                "commit",
+                "--pause",
+                "-c",
+                "ENV FROM_COMMIT=1",
+                "-c",
+                "CMD [\"cat\", \"/made\"]",
+                &run,
+                &image,
+            ],
+        ));
+        assert_eq!(
+            ok(&cli(&d, c, &["inspect", "-f", "{{.State.Status}}", &run])),
+            "running\n"
+        );
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &[
+                    "image",
+                    "inspect",
+                    "-f",
+                    "{{.Config.Env}} {{.Config.Cmd}}",
+                    &image
+                ]
+            )),
+            "[FROM_COMMIT=1] [cat /made]\n"
+        );
+        assert_eq!(ok(&cli(&d, c, &["run", "--rm", &image])), "x\n");
+        let size = ok(&cli(
+            &d,
+            c,
+            &[
+                "ps",
+                "-s",
+                "--filter",
+                &format!("name={run}"),
+                "--format",
+                "{{.Size}}",
+            ],
+        ));
+        let re_ok = size.trim().ends_with("B (virtual 1.98MB)") || size.contains(" (virtual ");
+        assert!(re_ok, "{c}: ps -s: {size}");
+        assert_eq!(
+            ok(&cli(&d, c, &["ps", "-l", "--format", "{{.Names}}"])),
+            format!("{run}\n")
+        );
+        assert_eq!(
+            ok(&cli(&d, c, &["ps", "-a", "-n", "2", "-q"]))
+                .lines()
+                .count(),
+            2
+        );
+        ok(&cli(&d, c, &["rm", "-f", &run, &name]));
+        ok(&cli(&d, c, &["rmi", &image]));
+    }
+}
+
+#[test]
+fn health_on_failure_restart_and_stop() {
+    let Some(d) = setup() else { return };
+    let unhealthy = [
+        "--health-cmd",
+        "false",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "1",
+        "--stop-timeout",
+        "1",
+    ];
+    // wharf's CLI has the flag; docker's sets it through the label.
+    for (c, action, extra) in [
+        ("wharf", "restart", vec!["--health-on-failure", "restart"]),
+        ("docker", "stop", vec!["-l", "wharf.health-on-failure=stop"]),
+    ] {
+        let name = format!("hof-{action}");
+        let mut args = vec!["run", "-d", "--name", &name];
+        args.extend_from_slice(&unhealthy);
+        args.extend(extra);
+        args.extend_from_slice(&["busybox", "sleep", "600"]);
+        ok(&cli(&d, c, &args));
+        let state = || {
+            ok(&cli(
+                &d,
+                c,
+                &[
+                    "inspect",
+                    "-f",
+                    "{{.State.Status}} {{.State.StartedAt}}",
+                    &name,
+                ],
+            ))
+        };
+        if action == "restart" {
+            let first = state();
+            assert!(
+                eventually(15, || {
+                    let now = state();
+                    now.starts_with("running") && now != first
+                }),
+                "{c}: not restarted: {}",
+                state()
+            );
+        } else {
+            assert!(
+                eventually(15, || state().starts_with("exited")),
+                "{c}: {}",
+                state()
+            );
+            let code = ok(&cli(
+                &d,
+                c,
+                &["inspect", "-f", "{{.State.ExitCode}}", &name],
+            ));
+            assert_eq!(
+                code, "137\n",
+                "{c}: sleep ignores SIGTERM, killed after --stop-timeout"
+            );
+        }
+        ok(&cli(&d, c, &["rm", "-f", &name]));
+    }
+}
