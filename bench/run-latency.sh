@@ -22,11 +22,29 @@ work=$(mktemp -d /tmp/wharf-bench-run.XXXXXX)
 pids=()
 cleanup() {
     set +e
+    # Containers outlive their engine (wharf's shims by design): remove them first, also when
+    # the run stopped half-way.
+    if [ -S "$work/wharf.sock" ]; then
+        export WHARF_HOST=unix://$work/wharf.sock
+        "$WHARF" rm -f $("$WHARF" ps -aq) >/dev/null 2>&1
+    fi
+    if [ -S "$work/dockerd.sock" ]; then
+        export DOCKER_HOST=unix://$work/dockerd.sock
+        "$DOCKER" rm -f $("$DOCKER" ps -aq) >/dev/null 2>&1
+    fi
+    [ -n "${P+x}" ] && "${P[@]}" rm -f -a >/dev/null 2>&1
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 2
+    # dockerd stops the containerd it started on SIGTERM: give it the time to.
+    for _ in $(seq 100); do
+        alive=0
+        for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.2
+    done
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    umount -R "$work"/dockerd/root 2>/dev/null
-    umount -R "$work"/podman 2>/dev/null
+    # Whatever the engines left mounted under our dir (overlays, shm, netns), deepest first.
+    awk -v w="$work" '$5 == w || index($5, w "/") == 1 {print $5}' /proc/self/mountinfo \
+        | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -59,7 +77,7 @@ mem_of() {
 pids_by_cmdline() { # pattern: pids whose command line contains it (our temp dir)
     local pat=$1 p
     for p in /proc/[0-9]*; do
-        tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "$pat" && echo "${p#/proc/}"
+        { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q -- "$pat" && echo "${p#/proc/}"
     done
 }
 
@@ -117,11 +135,14 @@ fi
 
 # ---------- podman (private storage)
 if command -v podman >/dev/null; then
-    P=(podman --root "$work/podman/root" --runroot "$work/podman/run" --tmpdir "$work/podman/tmp" --cgroup-manager cgroupfs --events-backend none)
+    # runc: crun refuses hybrid cgroup hierarchies. Explicit rlimits: podman's defaults (nofile
+    # 1048576, nproc) are above the hard limits of a machine without CAP_SYS_RESOURCE.
+    P=(podman --root "$work/podman/root" --runroot "$work/podman/run" --tmpdir "$work/podman/tmp" --cgroup-manager cgroupfs --events-backend none --runtime runc)
+    PR=(--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
     "${P[@]}" import "$work/busybox.tar" busybox >/dev/null 2>&1
-    hyperfine -N -w 3 -r "$runs" --export-json "$work/h.json" "${P[*]} run --rm --network none busybox true" >/dev/null 2>&1 \
+    hyperfine -N -w 3 -r "$runs" --export-json "$work/h.json" "${P[*]} run --rm ${PR[*]} busybox true" >/dev/null 2>&1 \
         && p_run=$(median_ms "$work/h.json") || p_run=-
-    for i in $(seq "$n"); do "${P[@]}" run -d --network none busybox sleep 600 >/dev/null 2>&1 || true; done
+    for i in $(seq "$n"); do "${P[@]}" run -d "${PR[@]}" busybox sleep 600 >/dev/null 2>&1 || true; done
     sleep 1
     read -r pss rss < <(mem_of $(pids_by_cmdline "conmon" | while read -r p; do tr '\0' ' ' < /proc/$p/cmdline | grep -q "$work/podman" && echo "$p"; done))
     p_pss=$((pss / n)); p_rss=$((rss / n))
