@@ -22,6 +22,10 @@ pub struct MemoryStats {
     /// Page cache (v1 `total_cache`, v2 `file`).
     pub cache: u64,
     pub failcnt: Option<u64>,
+    /// Processes the kernel's OOM killer ended in this cgroup (v1 `memory.oom_control`, v2
+    /// `memory.events`), where the kernel counts them.
+    #[serde(default)]
+    pub oom_kills: Option<u64>,
     /// The raw `memory.stat` key/values.
     pub stats: BTreeMap<String, u64>,
 }

@@ -419,6 +419,9 @@ impl V1Cgroup {
             m.max_usage = read_u64(&dir.join("memory.max_usage_in_bytes"))?;
             m.limit = read_u64(&dir.join("memory.limit_in_bytes"))?.filter(|l| *l < V1_UNLIMITED);
             m.failcnt = read_u64(&dir.join("memory.failcnt"))?;
+            m.oom_kills = read_kv(&dir.join("memory.oom_control"))?
+                .get("oom_kill")
+                .copied();
             m.stats = read_kv(&dir.join("memory.stat"))?;
             m.cache = m
                 .stats

@@ -254,7 +254,9 @@ impl V2Cgroup {
         m.limit = read_u64(&dir.join("memory.max"))?;
         m.stats = read_kv(&dir.join("memory.stat"))?;
         m.cache = m.stats.get("file").copied().unwrap_or(0);
-        m.failcnt = read_kv(&dir.join("memory.events"))?.get("max").copied();
+        let events = read_kv(&dir.join("memory.events"))?;
+        m.failcnt = events.get("max").copied();
+        m.oom_kills = events.get("oom_kill").copied();
 
         let cpu = read_kv(&dir.join("cpu.stat"))?;
         let us = |k: &str| cpu.get(k).copied().unwrap_or(0) * 1000;

@@ -32,7 +32,7 @@ pub use external::External;
 pub use process::Stdio;
 pub use rootfs::RootfsMount;
 pub use runtime::{
-    Container, CreateOptions, ExecOptions, ExitStatus, ProcessHandle, Runtime, Status,
+    Container, CreateOptions, ExecOptions, ExitStatus, ProcessHandle, Runtime, Status, oom_killed,
     resize_console, set_child_subreaper,
 };
 pub use spec::Spec;

@@ -242,6 +242,15 @@ pub trait Runtime {
     fn delete(&self, c: Container, force: bool) -> Result<(), Error>;
 }
 
+/// Whether the kernel's OOM killer ended a process in the container's cgroup (Docker's
+/// `State.OOMKilled`). Asked before the cgroup is removed; false when it cannot be read.
+pub fn oom_killed(cgroups_path: &str) -> bool {
+    !cgroups_path.is_empty()
+        && wharf_cgroups::Cgroup::open(cgroups_path)
+            .and_then(|cg| cg.stats())
+            .is_ok_and(|st| st.memory.oom_kills.unwrap_or(0) > 0)
+}
+
 /// Make the calling process a child subreaper, so init processes started by an external
 /// runtime (whose parent exits) are reparented to it and can be waited for.
 pub fn set_child_subreaper() -> Result<(), Error> {

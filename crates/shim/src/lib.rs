@@ -140,5 +140,10 @@ fn setup(dir: &Path) -> Result<Shim, SetupError> {
     let init = Proc::new(io, pid, console);
     let mut shim = Shim::new(dir.to_path_buf(), runtime, container, listener, init);
     shim.subreaper = external;
+    shim.cgroups_path = spec
+        .linux
+        .as_ref()
+        .map(|l| l.cgroups_path.clone())
+        .unwrap_or_default();
     Ok(shim)
 }

@@ -99,6 +99,8 @@ pub struct Shim {
     pub started: bool,
     /// Set for external runtimes (see [`Shim::reap_orphans`]).
     pub subreaper: bool,
+    /// The container's cgroup (spec `cgroupsPath`), asked about OOM kills when init dies.
+    pub cgroups_path: String,
     linger_until: Option<Instant>,
 }
 
@@ -173,6 +175,7 @@ impl Shim {
             execs: Vec::new(),
             started: false,
             subreaper: false,
+            cgroups_path: String::new(),
             linger_until: None,
         }
     }
@@ -363,11 +366,13 @@ impl Shim {
             return;
         }
         let status = c.wait().map(|s| s.code()).unwrap_or(255);
+        // The OOM killer sends SIGKILL; its count lives in the cgroup, removed right after.
+        let oom_killed = status == 128 + 9 && wharf_runtime::oom_killed(&self.cgroups_path);
         self.init.exit = Some(ExitRecord {
             exit_code: status,
             finished_at: now(),
             started_at: self.init.started_at.clone(),
-            oom_killed: false,
+            oom_killed,
             error: String::new(),
         });
         self.init.drain_until = Some(Instant::now() + DRAIN);

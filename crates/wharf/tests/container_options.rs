@@ -165,7 +165,8 @@ fn resources_are_set_and_enforced_in_the_cgroup() {
             c,
             &[
                 "run",
-                "--rm",
+                "--name",
+                &name,
                 "--memory",
                 "16m",
                 "busybox",
@@ -177,6 +178,16 @@ fn resources_are_set_and_enforced_in_the_cgroup() {
             ],
         );
         assert_eq!(o.status.code(), Some(137), "{c}: memory limit not enforced");
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &["inspect", "-f", "{{.State.OOMKilled}}", &name]
+            )),
+            "true\n",
+            "{c}"
+        );
+        ok(&cli(&d, c, &["rm", &name]));
         let o = cli(
             &d,
             c,
@@ -298,6 +309,15 @@ fn ulimit_read_only_tmpfs_init_and_stop_signal() {
             .trim(),
             "137",
             "{c}: SIGKILL after --stop-timeout"
+        );
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &["inspect", "-f", "{{.State.OOMKilled}}", &name]
+            )),
+            "false\n",
+            "{c}: a SIGKILL is not an OOM kill"
         );
         ok(&cli(&d, c, &["rm", &name]));
     }
