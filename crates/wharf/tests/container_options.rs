@@ -662,3 +662,145 @@ fn health_on_failure_restart_and_stop() {
         ok(&cli(&d, c, &["rm", "-f", &name]));
     }
 }
+
+#[test]
+fn stats_update_exec_restart_prune_and_events_through_both_clis() {
+    let Some(d) = setup() else { return };
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    for c in CLIS {
+        let name = format!("su-{c}");
+        let id = ok(&cli(
+            &d,
+            c,
+            &[
+                "run", "-d", "--name", &name, "--memory", "64m", "busybox", "sleep", "600",
+            ],
+        ));
+        let id = id.trim();
+        let stats = ok(&cli(
+            &d,
+            c,
+            &[
+                "stats",
+                "--no-stream",
+                "--format",
+                "{{.Name}} {{.MemUsage}} {{.PIDs}}",
+                &name,
+            ],
+        ));
+        assert!(
+            stats.starts_with(&format!("{name} ")) && stats.contains(" / 64MiB 1"),
+            "{c}: {stats}"
+        );
+        assert_eq!(
+            ok(&cli(
+                &d,
+                c,
+                &[
+                    "update",
+                    "--memory",
+                    "96m",
+                    "--memory-swap",
+                    "-1",
+                    "--pids-limit",
+                    "30",
+                    &name
+                ]
+            )),
+            format!("{name}\n")
+        );
+        assert_eq!(
+            cgroup_limits(id)[0],
+            (96u64 << 20).to_string(),
+            "{c}: update"
+        );
+        assert_eq!(cgroup_limits(id)[3], "30", "{c}: update");
+        // exec -d leaves a process behind in the container.
+        ok(&cli(
+            &d,
+            c,
+            &["exec", "-d", &name, "sh", "-c", "echo bg > /tmp/bg"],
+        ));
+        assert!(eventually(10, || stdout(&cli(
+            &d,
+            c,
+            &["exec", &name, "cat", "/tmp/bg"]
+        )) == "bg\n"));
+        // on-failure:2 restarts twice, then stays exited.
+        let rname = format!("rs-{c}");
+        ok(&cli(
+            &d,
+            c,
+            &[
+                "run",
+                "-d",
+                "--name",
+                &rname,
+                "--restart",
+                "on-failure:2",
+                "busybox",
+                "sh",
+                "-c",
+                "exit 3",
+            ],
+        ));
+        let state = || {
+            stdout(&cli(
+                &d,
+                c,
+                &[
+                    "inspect",
+                    "-f",
+                    "{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}",
+                    &rname,
+                ],
+            ))
+        };
+        assert!(
+            eventually(20, || state() == "exited 2 3\n"),
+            "{c}: {}",
+            state()
+        );
+        ok(&cli(&d, c, &["rm", "-f", &name]));
+        let pruned = ok(&cli(&d, c, &["container", "prune", "-f"]));
+        assert!(
+            pruned.contains("Deleted Containers:") && pruned.contains("Total reclaimed space:"),
+            "{c}: {pruned}"
+        );
+        assert_eq!(
+            ok(&cli(&d, c, &["ps", "-aq"])),
+            "",
+            "{c}: prune left containers"
+        );
+    }
+    let until = (start.parse::<u64>().unwrap() + 1).max(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    );
+    for c in CLIS {
+        let ev = ok(&cli(
+            &d,
+            c,
+            &[
+                "events",
+                "--since",
+                &start,
+                "--until",
+                &until.to_string(),
+                "--filter",
+                "container=rs-wharf",
+                "--filter",
+                "event=die",
+                "--format",
+                "{{.Action}} {{.Actor.Attributes.exitCode}}",
+            ],
+        ));
+        assert_eq!(ev, "die 3\ndie 3\ndie 3\n", "{c}");
+    }
+}
