@@ -1256,6 +1256,30 @@ fn pull_and_push_progress_is_dockers_json_stream_and_bars_in_a_terminal() {
     );
     assert!(shown.contains("\x1b[2K"), "lines are redrawn: {shown:?}");
     assert!(shown.contains(&format!("{id}: Pull complete")), "{shown:?}");
+
+    // docker's CLI draws its progress from the same stream (from progressDetail).
+    if docker_available() {
+        ok(&d.wharf(&["rmi", &format!("{host}/prog:1")]));
+        let out = std::process::Command::new("script")
+            .args([
+                "-qefc",
+                &format!("{DOCKER} pull {host}/prog:1"),
+                "/dev/null",
+            ])
+            .env("DOCKER_HOST", d.host())
+            .env("DOCKER_CONFIG", d.dir.path().join("docker-config"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let shown = ok(&out);
+        assert!(
+            shown.contains(&format!("{id}: Downloading"))
+                && shown.contains("MB/4.")
+                && shown.contains("\x1b[2K"),
+            "{shown:?}"
+        );
+        assert!(shown.contains(&format!("{id}: Pull complete")), "{shown:?}");
+    }
 }
 
 #[test]
