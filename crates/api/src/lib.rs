@@ -11,6 +11,7 @@ pub mod filters;
 pub mod hostconfig;
 pub mod image;
 pub mod message;
+pub mod network;
 pub mod stats;
 pub mod stdcopy;
 pub mod system;

@@ -21,6 +21,8 @@ use crate::service::containers::exec::Execs;
 use crate::service::events::Events;
 use crate::service::image_cache::ImageListCache;
 use crate::service::images::ImageUsers;
+use crate::service::network::Networks;
+use crate::service::network::record::NETWORKS;
 use crate::service::volumes::{VOLUMES, Volumes};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,8 @@ pub enum EngineError {
     Containers(String),
     #[error("registry settings: {0}")]
     Registry(#[from] wharf_registry::RegistryError),
+    #[error("loading networks: {0}")]
+    Networks(String),
     #[error(
         "data root {path} was created with the {stored} storage driver; refusing to use it with {requested}"
     )]
@@ -61,6 +65,7 @@ pub struct Engine {
     pub builder: wharf_builder::Builder,
     pub containers: Containers,
     pub volumes: Volumes,
+    pub networks: Networks,
     pub execs: Execs,
     pub events: Events,
     pub registry: Arc<wharf_registry::Registry>,
@@ -141,6 +146,7 @@ impl Engine {
         tables.push(JOURNAL);
         tables.push(VOLUMES);
         tables.extend(crate::service::distmeta::TABLES);
+        tables.push(NETWORKS);
         let db = Arc::new(Db::open(&root.join("metadata.db"), &tables)?);
 
         let state = Self::load_state(&root, &config.storage_driver)?;
@@ -184,6 +190,8 @@ impl Engine {
             &config.insecure_registries,
             &config.registry_mirrors,
         )?);
+        let networks = Networks::open(db.clone(), &root, &state.id)
+            .map_err(|e| EngineError::Networks(e.message))?;
         Ok(Engine {
             registry,
             config,
@@ -193,6 +201,7 @@ impl Engine {
             builder,
             containers,
             volumes,
+            networks,
             execs: Execs::default(),
             events: Events::default(),
             host: HostInfo::read(),

@@ -22,6 +22,10 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
     pub fn not_found(message: impl Into<String>) -> ApiError {
         Self::new(StatusCode::NOT_FOUND, message)
     }
@@ -94,6 +98,12 @@ impl From<wharf_builder::BuildError> for ApiError {
 impl From<wharf_reference::ReferenceError> for ApiError {
     fn from(e: wharf_reference::ReferenceError) -> ApiError {
         ApiError::bad_request(e.to_string())
+    }
+}
+
+impl From<wharf_network::NetError> for ApiError {
+    fn from(e: wharf_network::NetError) -> ApiError {
+        ApiError::internal(e.to_string())
     }
 }
 

@@ -87,6 +87,8 @@ pub fn run(config: DaemonConfig) -> Result<(), DaemonError> {
         });
         server::serve(listener, engine.clone(), api::routes(), rx).await;
         engine.containers.flush();
+        let e2 = engine.clone();
+        let _ = tokio::task::spawn_blocking(move || service::network::recover::shutdown(&e2)).await;
         let _ = std::fs::remove_file(&socket);
         if let Some(p) = &pidfile {
             let _ = std::fs::remove_file(p);

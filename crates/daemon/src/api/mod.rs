@@ -7,6 +7,7 @@ pub mod exec;
 pub mod hijack;
 pub mod images;
 pub mod registry;
+pub mod networks;
 pub mod system;
 pub mod volumes;
 
@@ -189,7 +190,23 @@ pub fn routes() -> Router<Handler> {
     r.add(post.clone(), "/volumes/create", handler(volumes::create));
     r.add(post.clone(), "/volumes/prune", handler(volumes::prune));
     r.add(get.clone(), "/volumes/{name}", handler(volumes::inspect));
-    r.add(delete, "/volumes/{name}", handler(volumes::remove));
+    r.add(delete.clone(), "/volumes/{name}", handler(volumes::remove));
+
+    r.add(get.clone(), "/networks", handler(networks::list));
+    r.add(post.clone(), "/networks/create", handler(networks::create));
+    r.add(post.clone(), "/networks/prune", handler(networks::prune));
+    r.add(get.clone(), "/networks/{id}", handler(networks::inspect));
+    r.add(
+        post.clone(),
+        "/networks/{id}/connect",
+        handler(networks::connect),
+    );
+    r.add(
+        post.clone(),
+        "/networks/{id}/disconnect",
+        handler(networks::disconnect),
+    );
+    r.add(delete.clone(), "/networks/{id}", handler(networks::remove));
 
     r.add(get, "/events", handler(events::events));
     r

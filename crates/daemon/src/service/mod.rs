@@ -11,5 +11,6 @@ pub mod progress;
 pub mod pull;
 pub mod push;
 pub mod registry;
+pub mod network;
 pub mod system;
 pub mod volumes;

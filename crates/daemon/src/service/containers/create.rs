@@ -116,7 +116,7 @@ fn validate_host_config(e: &Engine, hc: &mut wharf_api::HostConfig) -> Result<()
         "default" | "bridge" | "none" | "host" => {}
         m if m.starts_with("container:") && m.len() > "container:".len() => {}
         m => {
-            return Err(ApiError::not_found(format!("network {m} not found")));
+            e.networks.get(m)?;
         }
     }
     let r = &hc.resources;
@@ -252,6 +252,12 @@ pub fn create(
     let image_config: ImageConfig = e.images.config(&image)?;
     let mut hc = req.host_config.take().unwrap_or_default();
     validate_host_config(e, &mut hc)?;
+    let joined = crate::service::network::validate::for_create(
+        e,
+        &req.config,
+        &mut hc,
+        req.networking_config.as_ref(),
+    )?;
 
     let id = new_id();
     let mut config = req.config;
@@ -421,11 +427,6 @@ pub fn create(
         }
         .into();
     }
-    let network = match hc.network_mode.as_str() {
-        "default" => "bridge".to_string(),
-        m if m.starts_with("container:") => String::new(),
-        m => m.to_string(),
-    };
     let path = argv.remove(0);
     let mut rec = ContainerRecord {
         id: id.clone(),
@@ -443,13 +444,11 @@ pub fn create(
         state: State::default(),
         restart_count: 0,
         has_been_started: false,
-        networks: if network.is_empty() {
-            BTreeMap::new()
-        } else {
-            BTreeMap::from([(network, String::new())])
-        },
+        networks: joined.networks,
+        ports: Default::default(),
     };
     let ctr = insert_named(e, &mut rec, name)?;
+    crate::service::network::validate::normalize_links(&mut ctr.lock());
     if let Err(err) = e.containers.save(&ctr) {
         e.containers.forget(&ctr);
         return Err(err);
@@ -465,7 +464,7 @@ pub fn create(
         ctr,
         CreateResponse {
             id,
-            warnings: Vec::new(),
+            warnings: joined.warnings,
         },
     ))
 }

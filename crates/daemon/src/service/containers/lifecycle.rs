@@ -100,8 +100,9 @@ pub fn parse_signal(s: &str) -> Result<i32, ApiError> {
     Ok(n)
 }
 
-/// What the shim needs, written into the state directory before it is spawned.
-fn prepare(e: &Engine, rec: &ContainerRecord) -> Result<PathBuf, ApiError> {
+/// What the shim needs, written into the state directory before it is spawned. `netns`: the
+/// network namespace the network service made for it.
+fn prepare(e: &Engine, rec: &ContainerRecord, netns: Option<String>) -> Result<PathBuf, ApiError> {
     let dir = e.containers.dir(&rec.id);
     let layer = super::layer::of(e, rec)?;
     let layers = Layers {
@@ -129,6 +130,7 @@ fn prepare(e: &Engine, rec: &ContainerRecord) -> Result<PathBuf, ApiError> {
             volumes: &e.volumes,
             joined_pid,
             init_binary: init,
+            netns,
         },
     )?;
     let m = layer.mount();
@@ -235,15 +237,28 @@ pub async fn start_locked(e: &Arc<Engine>, c: &Arc<Ctr>) -> Result<bool, ApiErro
     }
     c.restart_pending
         .store(false, std::sync::atomic::Ordering::SeqCst);
-    let r2 = rec.clone();
+    let c2 = c.clone();
     let t0 = std::time::Instant::now();
-    let dir = e.blocking(move |e| prepare(e, &r2)).await;
+    let prepared = e
+        .blocking(move |e| {
+            let net = crate::service::network::sandbox::attach(e, &c2)?;
+            match prepare(e, &c2.rec(), net.path()) {
+                Ok(dir) => Ok((dir, net)),
+                Err(err) => {
+                    crate::service::network::sandbox::detach(e, &c2);
+                    Err(err)
+                }
+            }
+        })
+        .await;
     let t_prepare = t0.elapsed();
-    let dir = match dir {
+    let (dir, net) = match prepared {
         Ok(d) => d,
         Err(err) => return Err(fail_start(e, c, err.message.clone(), None, err).await),
     };
     let started = launch(e, c, &dir).await;
+    // The container's processes hold its network namespace now.
+    drop(net);
     let (pid, started_at) = match started {
         Ok(x) => x,
         Err(se) => {
@@ -320,6 +335,13 @@ async fn fail_start(
     code: Option<i32>,
     err: ApiError,
 ) -> ApiError {
+    let c2 = c.clone();
+    let _ = e
+        .blocking(move |e| {
+            crate::service::network::sandbox::detach(e, &c2);
+            Ok(())
+        })
+        .await;
     {
         let mut r = c.lock();
         r.state.error = msg;
@@ -384,10 +406,20 @@ pub fn spawn_monitor(e: Arc<Engine>, c: Arc<Ctr>, dir: PathBuf) {
 /// Records an exit, then removes the container (`--rm`) or applies its restart policy.
 pub async fn on_exit(e: &Arc<Engine>, c: &Arc<Ctr>, exit: ExitRecord) {
     {
-        let mut r = c.lock();
+        let r = c.lock();
         if !r.state.status.is_alive() && r.state.status != Status::Removing {
             return;
         }
+    }
+    let c2 = c.clone();
+    let _ = e
+        .blocking(move |e| {
+            crate::service::network::sandbox::detach(e, &c2);
+            Ok(())
+        })
+        .await;
+    {
+        let mut r = c.lock();
         if r.state.status != Status::Removing {
             r.state.status = Status::Exited;
         }
@@ -761,6 +793,7 @@ pub async fn remove_unlocked(
 /// Removes everything a container owns: a shim still lingering, its directory (record, writable
 /// layer, logs), and anonymous volumes (with `volumes`).
 fn cleanup(e: &Engine, c: &Ctr, volumes: bool) -> Result<Vec<String>, ApiError> {
+    crate::service::network::sandbox::detach(e, c);
     let rec = c.rec();
     let d = e.containers.dir(&rec.id);
     // A created container's shim may still be waiting for `start` (a start interrupted by a

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use wharf_api::container::{HealthcheckResult, MountPoint};
+use wharf_api::container::{EndpointSettings, HealthcheckResult, MountPoint};
+use wharf_api::hostconfig::PortMap;
 use wharf_api::{ContainerConfig, HostConfig};
 
 /// Go's zero time, as dockerd prints unset times.
@@ -164,9 +165,16 @@ pub struct ContainerRecord {
     pub restart_count: i64,
     #[serde(default)]
     pub has_been_started: bool,
-    /// Networks shown in inspect (`none`, `host`, `bridge`, …).
+    /// The networks the container is connected to, by name, with its endpoint on each (the
+    /// addresses are set while it runs).
+    #[serde(
+        default,
+        deserialize_with = "crate::service::network::record::endpoints"
+    )]
+    pub networks: BTreeMap<String, EndpointSettings>,
+    /// Published ports while it runs (`NetworkSettings.Ports`).
     #[serde(default)]
-    pub networks: BTreeMap<String, String>,
+    pub ports: PortMap,
 }
 
 impl ContainerRecord {

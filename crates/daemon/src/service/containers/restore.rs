@@ -39,6 +39,11 @@ pub async fn restore(e: &Arc<Engine>) {
                         Status::Running
                     };
                 }
+                let (e2, c2) = (e.clone(), c.clone());
+                let _ = tokio::task::spawn_blocking(move || {
+                    crate::service::network::recover::readopt(&e2, &c2)
+                })
+                .await;
                 lifecycle::spawn_monitor(e.clone(), c.clone(), dir);
                 super::health::spawn(e.clone(), c.clone());
                 adopted += 1;
@@ -79,7 +84,11 @@ pub async fn restore(e: &Arc<Engine>) {
         tracing::info!(adopted, ended, "re-adopted containers");
     }
     let e2 = e.clone();
-    let _ = tokio::task::spawn_blocking(move || sweep(&e2)).await;
+    let _ = tokio::task::spawn_blocking(move || {
+        sweep(&e2);
+        crate::service::network::recover::recover(&e2);
+    })
+    .await;
 }
 
 /// Removes container directories no record names (a create interrupted by a crash) and the

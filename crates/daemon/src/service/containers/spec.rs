@@ -177,6 +177,8 @@ pub struct SpecInputs<'a> {
     /// `/proc/<pid>/ns/` of the container named by `--net container:…` / `--pid container:…`.
     pub joined_pid: Option<u32>,
     pub init_binary: Option<&'a str>,
+    /// The network namespace to join (bridge and `none` networks).
+    pub netns: Option<String>,
 }
 
 fn ns_mode(mode: &str, joined: Option<u32>, kind: &str) -> NamespaceMode {
@@ -232,7 +234,11 @@ pub fn build(rec: &ContainerRecord, inp: &SpecInputs<'_>) -> Result<Spec, ApiErr
         b = b.shm_size(hc.shm_size as u64);
     }
     let net = hc.network_mode.as_str();
-    b = b.namespace(NamespaceType::Network, ns_mode(net, inp.joined_pid, "net"));
+    let net_ns = match &inp.netns {
+        Some(path) => NamespaceMode::Join(path.clone()),
+        None => ns_mode(net, inp.joined_pid, "net"),
+    };
+    b = b.namespace(NamespaceType::Network, net_ns);
     b = b.namespace(
         NamespaceType::Pid,
         ns_mode(&hc.pid_mode, inp.joined_pid, "pid"),

@@ -76,22 +76,63 @@ fn state(rec: &ContainerRecord) -> ContainerState {
     }
 }
 
-fn endpoint(network: &str) -> EndpointSettings {
-    EndpointSettings {
-        network_id: if network == "bridge" {
-            String::new()
-        } else {
-            network.to_string()
-        },
-        ..Default::default()
-    }
+fn networks(rec: &ContainerRecord) -> BTreeMap<String, EndpointSettings> {
+    rec.networks.clone()
 }
 
-fn networks(rec: &ContainerRecord) -> BTreeMap<String, EndpointSettings> {
-    rec.networks
-        .keys()
-        .map(|n| (n.clone(), endpoint(n)))
-        .collect()
+/// `NetworkSettings`: the endpoints, the published ports, and (as dockerd does) the default
+/// bridge's endpoint mirrored in the top-level fields.
+fn network_settings(rec: &ContainerRecord) -> NetworkSettings {
+    let alive = rec.state.status.is_alive();
+    let mut ns = NetworkSettings {
+        sandbox_id: if alive { rec.id.clone() } else { String::new() },
+        sandbox_key: if alive && rec.state.pid > 0 {
+            format!("/proc/{}/ns/net", rec.state.pid)
+        } else {
+            String::new()
+        },
+        ports: rec.ports.clone(),
+        networks: networks(rec),
+        ..Default::default()
+    };
+    if let Some(b) = rec.networks.get("bridge") {
+        ns.endpoint_id = b.endpoint_id.clone();
+        ns.gateway = b.gateway.clone();
+        ns.ip_address = b.ip_address.clone();
+        ns.ip_prefix_len = b.ip_prefix_len;
+        ns.mac_address = b.mac_address.clone();
+    }
+    ns
+}
+
+/// `ps`'s `Ports`: published ports with their host side, exposed ones without.
+fn summary_ports(rec: &ContainerRecord) -> Vec<wharf_api::container::Port> {
+    let mut out = Vec::new();
+    for (key, bindings) in &rec.ports {
+        let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+        let Ok(private) = port.parse::<u16>() else {
+            continue;
+        };
+        match bindings {
+            Some(list) if !list.is_empty() => {
+                for b in list {
+                    out.push(wharf_api::container::Port {
+                        ip: b.host_ip.clone(),
+                        private_port: private,
+                        public_port: b.host_port.parse().unwrap_or(0),
+                        kind: proto.to_string(),
+                    });
+                }
+            }
+            _ => out.push(wharf_api::container::Port {
+                ip: String::new(),
+                private_port: private,
+                public_port: 0,
+                kind: proto.to_string(),
+            }),
+        }
+    }
+    out
 }
 
 /// `GET /containers/{id}/json`.
@@ -153,20 +194,7 @@ pub fn inspect(e: &Engine, c: &Ctr, size: bool) -> Result<ContainerInspect, ApiE
             .map(|m| m.point())
             .collect(),
         config: rec.config.clone(),
-        network_settings: NetworkSettings {
-            sandbox_id: if rec.state.status.is_alive() {
-                rec.id.clone()
-            } else {
-                String::new()
-            },
-            sandbox_key: if rec.state.status.is_alive() && rec.state.pid > 0 {
-                format!("/proc/{}/ns/net", rec.state.pid)
-            } else {
-                String::new()
-            },
-            networks: networks(&rec),
-            ..Default::default()
-        },
+        network_settings: network_settings(&rec),
     })
 }
 
@@ -204,7 +232,7 @@ pub fn summary(e: &Engine, rec: &ContainerRecord, size: bool) -> ContainerSummar
         created: Timestamp::parse_rfc3339(&rec.created)
             .map(|t| t.unix_secs())
             .unwrap_or(0),
-        ports: Vec::new(),
+        ports: summary_ports(rec),
         size_rw,
         size_root_fs: size_root,
         labels: rec.config.labels.clone().unwrap_or_default(),
