@@ -54,6 +54,10 @@ pub const GROUPS: &[Group] = &[
         about: "Manage builds",
     },
     Group {
+        name: "network",
+        about: "Manage networks",
+    },
+    Group {
         name: "system",
         about: "Manage wharf",
     },
@@ -69,6 +73,7 @@ pub fn commands() -> Vec<Command> {
     v.extend(crate::commands::images::commands());
     v.extend(crate::commands::container::commands());
     v.extend(crate::commands::volume::commands());
+    v.extend(crate::commands::network::commands());
     v.extend(crate::commands::events::commands());
     v.extend(crate::commands::build::commands());
     v.extend(crate::commands::registry::commands());

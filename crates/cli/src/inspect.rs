@@ -13,6 +13,7 @@ pub enum Kind {
     Container,
     Image,
     Volume,
+    Network,
     Other,
 }
 
@@ -101,6 +102,9 @@ const IMAGE_MAPS: &[&str] = &[
 
 const VOLUME_MAPS: &[&str] = &["Labels", "Options", "Status"];
 
+const NETWORK_SLICES: &[&str] = &["IPAM.Config"];
+const NETWORK_MAPS: &[&str] = &["IPAM.Options", "Containers", "Options", "Labels"];
+
 /// Pointer fields the engine omits when nil: a template sees `<nil>`.
 const CONTAINER_POINTERS: &[&str] = &[
     "State.Health",
@@ -126,6 +130,7 @@ pub fn shape_nils(v: &mut Value, kind: Kind) {
         Kind::Container => (CONTAINER_SLICES, CONTAINER_MAPS),
         Kind::Image => (IMAGE_SLICES, IMAGE_MAPS),
         Kind::Volume => (&[], VOLUME_MAPS),
+        Kind::Network => (NETWORK_SLICES, NETWORK_MAPS),
         Kind::Other => (&[], &[]),
     };
     let path = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();

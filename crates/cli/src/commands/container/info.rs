@@ -203,7 +203,7 @@ fn inspect_any(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
             ),
             (
                 "network",
-                Kind::Other,
+                Kind::Network,
                 format!("/networks/{}", urlencoding::encode(n)),
             ),
             (
