@@ -114,10 +114,9 @@ fn validate_host_config(e: &Engine, hc: &mut wharf_api::HostConfig) -> Result<()
     match hc.network_mode.as_str() {
         "" => hc.network_mode = "default".into(),
         "default" | "bridge" | "none" | "host" => {}
-        m if m.starts_with("container:") && m.len() > "container:".len() => {}
-        m => {
-            e.networks.get(m)?;
-        }
+        // A user network is looked up at start, as dockerd does: create succeeds (a 404 here
+        // would make clients pull the image) and start fails with "network X not found".
+        _ => {}
     }
     let r = &hc.resources;
     if r.memory > 0 && r.memory < 6 * 1024 * 1024 {

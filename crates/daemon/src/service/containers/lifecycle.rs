@@ -241,7 +241,12 @@ pub async fn start_locked(e: &Arc<Engine>, c: &Arc<Ctr>) -> Result<bool, ApiErro
     let t0 = std::time::Instant::now();
     let prepared = e
         .blocking(move |e| {
-            let net = crate::service::network::sandbox::attach(e, &c2)?;
+            let net = crate::service::network::sandbox::attach(e, &c2).map_err(|err| {
+                ApiError::new(
+                    err.status,
+                    format!("failed to set up container networking: {}", err.message),
+                )
+            })?;
             match prepare(e, &c2.rec(), net.path()) {
                 Ok(dir) => Ok((dir, net)),
                 Err(err) => {

@@ -96,15 +96,28 @@ pub fn for_create(
             warnings.push("Published ports are discarded when using host network mode".into());
         }
     }
-    let Some(primary) = primary_network(&mode).map(str::to_string).or_else(|| {
-        matches!(mode.as_str(), "host" | "none").then(|| mode.clone())
-    }) else {
+    let Some(primary) = primary_network(&mode)
+        .map(str::to_string)
+        .or_else(|| matches!(mode.as_str(), "host" | "none").then(|| mode.clone()))
+    else {
         return Ok(Joined {
             networks: BTreeMap::new(),
             warnings,
         });
     };
-    let net = e.networks.get(&primary)?;
+    let net = match e.networks.get(&primary) {
+        Ok(n) => n,
+        // Unknown networks fail the start, as with dockerd (see `validate_host_config`).
+        Err(err) if err.status == http::StatusCode::NOT_FOUND => {
+            return Ok(Joined {
+                networks: std::iter::once((primary, EndpointSettings::default()))
+                    .chain(endpoints)
+                    .collect(),
+                warnings,
+            });
+        }
+        Err(err) => return Err(err),
+    };
     let mut ep = endpoints
         .get(&primary)
         .or_else(|| endpoints.get(&mode))
@@ -141,11 +154,12 @@ pub fn for_create(
         for l in &links {
             let (name, _) = l.split_once(':').unwrap_or((l, l));
             let name = name.trim_start_matches('/');
+            // Not a 404: clients would take it for a missing image and pull (moby#39823).
             e.containers.get(name).map_err(|err| {
-                ApiError::new(
-                    err.status,
-                    format!("could not get container for {name}: {}", err.message),
-                )
+                ApiError::bad_request(format!(
+                    "could not get container for {name}: {}",
+                    err.message
+                ))
             })?;
         }
     }
@@ -159,7 +173,14 @@ pub fn for_create(
         if name == &primary || name == &mode || name == &net.name || name == &net.id {
             continue;
         }
-        let other = e.networks.get(name)?;
+        let other = match e.networks.get(name) {
+            Ok(n) => n,
+            Err(err) if err.status == http::StatusCode::NOT_FOUND => {
+                networks.insert(name.clone(), extra.clone());
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
         if !other.is_user_bridge() {
             return Err(bad(&format!(
                 "container cannot be connected to network endpoints: {primary}, {name}"
