@@ -14,7 +14,7 @@ use wharf_network::{dns, ipam, netns};
 use super::record::NetworkRecord;
 use super::resolver::ContainerResolver;
 use super::sandbox::dns_names;
-use super::{Active, Naming, Sandbox, new_id};
+use super::{Active, Naming, new_id};
 use crate::engine::Engine;
 use crate::error::ApiError;
 use crate::service::containers::Ctr;
@@ -110,12 +110,12 @@ fn attach_live(
         .map(|s| s.endpoints.len())
         .unwrap_or(0);
     let peer = format!("eth{index}");
-    let want_dns = net.is_user_bridge()
-        && !nw
-            .state()
-            .sandboxes
-            .get(&rec.id)
-            .is_some_and(|s| s.dns.is_some());
+    let has_dns = nw
+        .state()
+        .sandboxes
+        .get(&rec.id)
+        .is_some_and(|s| s.dns.is_some());
+    let want_dns = net.is_user_bridge() && !has_dns;
     let done = (|| -> Result<Option<dns::Sockets>, ApiError> {
         let nsfd = netns::open(std::path::Path::new(&format!(
             "/proc/{}/ns/net",
@@ -141,9 +141,9 @@ fn attach_live(
             inner.add_addr(l.index, ip, subnet.prefix())?;
             inner.set_up(&peer)?;
             if want_dns {
-                return dns::bind()
-                    .map(Some)
-                    .map_err(|e| wharf_network::NetError::io("binding the embedded DNS server", e));
+                return dns::bind().map(Some).map_err(|e| {
+                    wharf_network::NetError::io("binding the embedded DNS server", e)
+                });
             }
             Ok(None)
         });
@@ -165,7 +165,7 @@ fn attach_live(
     let aliases = ep.aliases.clone().unwrap_or_default();
     {
         let mut st = nw.state();
-        let sb = st.sandboxes.entry(rec.id.clone()).or_insert_with(Sandbox::default);
+        let sb = st.sandboxes.entry(rec.id.clone()).or_default();
         sb.endpoints.push(Active {
             net: net.id.clone(),
             ip,
@@ -191,6 +191,17 @@ fn attach_live(
         );
         if let Some(sb) = nw.state().sandboxes.get_mut(&rec.id) {
             sb.dns = Some(server);
+        }
+        // Its first user network: names now resolve through the embedded server, as dockerd
+        // rewrites resolv.conf when it starts the resolver.
+        let hc = &rec.host_config;
+        let resolv = super::etc::embedded_resolv_conf(
+            hc.dns_search.as_deref().unwrap_or(&[]),
+            hc.dns_options.as_deref().unwrap_or(&[]),
+        );
+        let dir = e.containers.dir(&rec.id);
+        if let Err(err) = crate::service::containers::files::write(&dir, "resolv.conf", &resolv) {
+            tracing::warn!(container = %rec.id, error = %err, "rewriting resolv.conf");
         }
     }
     ep.endpoint_id = endpoint_id;
