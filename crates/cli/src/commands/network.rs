@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value, json};
 
-use super::container::{decode, joined};
+use super::container::decode;
 use crate::app::{Args, Command};
 use crate::client::{Body, with_query};
 use crate::commands::images::{confirm, filters_from_flags};
@@ -122,9 +122,24 @@ pub fn commands() -> Vec<Command> {
                         "strings",
                         "Add network-scoped alias for the container",
                     ),
-                    Flag::list("driver-opt", None, "strings", "driver options for the network"),
-                    Flag::value("ip", None, "string", "IPv4 address (e.g., \"172.30.100.104\")"),
-                    Flag::value("ip6", None, "string", "IPv6 address (e.g., \"2001:db8::33\")"),
+                    Flag::list(
+                        "driver-opt",
+                        None,
+                        "strings",
+                        "driver options for the network",
+                    ),
+                    Flag::value(
+                        "ip",
+                        None,
+                        "string",
+                        "IPv4 address (e.g., \"172.30.100.104\")",
+                    ),
+                    Flag::value(
+                        "ip6",
+                        None,
+                        "string",
+                        "IPv6 address (e.g., \"2001:db8::33\")",
+                    ),
                     Flag::list("link", None, "list", "Add link to another container"),
                     Flag::list(
                         "link-local-ip",
@@ -189,9 +204,19 @@ fn create_flags() -> Vec<Flag> {
         ),
         Flag::bool("ingress", None, "Create swarm routing-mesh network"),
         Flag::bool("internal", None, "Restrict external access to the network"),
-        Flag::list("ip-range", None, "strings", "Allocate container ip from a sub-range"),
-        Flag::value("ipam-driver", None, "string", "IP Address Management Driver")
-            .default("default"),
+        Flag::list(
+            "ip-range",
+            None,
+            "strings",
+            "Allocate container ip from a sub-range",
+        ),
+        Flag::value(
+            "ipam-driver",
+            None,
+            "string",
+            "IP Address Management Driver",
+        )
+        .default("default"),
         Flag::list("ipam-opt", None, "map", "Set IPAM driver specific options").default("map[]"),
         Flag::bool("ipv4", None, "Enable or disable IPv4 address assignment").default("true"),
         Flag::bool("ipv6", None, "Enable or disable IPv6 address assignment"),
@@ -241,11 +266,19 @@ fn subnet_matches(subnet: &str, data: &str) -> Result<bool, CliError> {
     };
     Ok(match (net, ip) {
         (IpAddr::V4(n), IpAddr::V4(i)) => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
             u32::from(n) & mask == u32::from(i) & mask
         }
         (IpAddr::V6(n), IpAddr::V6(i)) => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
             u128::from(n) & mask == u128::from(i) & mask
         }
         _ => false,
@@ -531,7 +564,8 @@ fn remove(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
 
 fn prune(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
     let filters = filters_from_flags(&p.list("filter"))?;
-    let warning = "WARNING! This will remove all custom networks not used by at least one container.";
+    let warning =
+        "WARNING! This will remove all custom networks not used by at least one container.";
     if !p.bool("force") && !confirm(ctx, warning)? {
         return Ok(());
     }
@@ -620,15 +654,30 @@ mod tests {
             "every ip-range or gateway must have a corresponding subnet"
         );
         assert_eq!(
-            err(consolidate_ipam(&s(&["10.0.0.0/8", "10.1.0.0/16"]), &[], &[], &Map::new())),
+            err(consolidate_ipam(
+                &s(&["10.0.0.0/8", "10.1.0.0/16"]),
+                &[],
+                &[],
+                &Map::new()
+            )),
             "multiple overlapping subnet configuration is not supported"
         );
         assert_eq!(
-            err(consolidate_ipam(&s(&["10.0.0.0/24"]), &[], &s(&["10.0.1.1"]), &Map::new())),
+            err(consolidate_ipam(
+                &s(&["10.0.0.0/24"]),
+                &[],
+                &s(&["10.0.1.1"]),
+                &Map::new()
+            )),
             "no matching subnet for gateway 10.0.1.1"
         );
         assert_eq!(
-            err(consolidate_ipam(&s(&["10.0.0.300/24"]), &[], &[], &Map::new())),
+            err(consolidate_ipam(
+                &s(&["10.0.0.300/24"]),
+                &[],
+                &[],
+                &Map::new()
+            )),
             "invalid subnet: invalid CIDR address: 10.0.0.300/24"
         );
         assert_eq!(

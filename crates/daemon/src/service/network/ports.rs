@@ -224,7 +224,9 @@ impl Networks {
                 Ok(None) => {}
                 Err(e) => {
                     self.release_ports(ctr, &out.held);
-                    return Err(ApiError::internal(format!("starting the userland proxy: {e}")));
+                    return Err(ApiError::internal(format!(
+                        "starting the userland proxy: {e}"
+                    )));
                 }
             }
             out.rules.push(PortRule {
@@ -259,7 +261,11 @@ impl Networks {
         let span = (last - first) as u32 + 1;
         let start = if dynamic {
             let n = self.state().next_port;
-            if (first..=last).contains(&n) { n } else { first }
+            if (first..=last).contains(&n) {
+                n
+            } else {
+                first
+            }
         } else {
             first
         };
@@ -297,9 +303,8 @@ impl Networks {
                 }
             }
         }
-        Err(last_err.unwrap_or_else(|| {
-            ApiError::internal("no free host port in the requested range")
-        }))
+        Err(last_err
+            .unwrap_or_else(|| ApiError::internal("no free host port in the requested range")))
     }
 
     /// Gives host ports back.
@@ -334,21 +339,23 @@ mod tests {
     fn port_keys_and_ranges_parse_like_go_connections() {
         assert_eq!(parse_port_key("80/tcp").unwrap(), (80, 80, Proto::Tcp));
         assert_eq!(parse_port_key("53/udp").unwrap(), (53, 53, Proto::Udp));
-        assert_eq!(parse_port_key("8000-8002").unwrap(), (8000, 8002, Proto::Tcp));
+        assert_eq!(
+            parse_port_key("8000-8002").unwrap(),
+            (8000, 8002, Proto::Tcp)
+        );
         assert_eq!(parse_port_key("80/xyz").unwrap_err(), "invalid proto: xyz");
         assert_eq!(
             parse_range("70000").unwrap_err(),
             "invalid port specification: \"70000\""
         );
-        let mut hc = HostConfig::default();
-        hc.port_bindings = Some(
-            [(
-                "abc/tcp".to_string(),
-                Some(vec![PortBinding::default()]),
-            )]
-            .into_iter()
-            .collect(),
-        );
+        let hc = HostConfig {
+            port_bindings: Some(
+                [("abc/tcp".to_string(), Some(vec![PortBinding::default()]))]
+                    .into_iter()
+                    .collect(),
+            ),
+            ..Default::default()
+        };
         assert_eq!(
             validate(&hc).unwrap_err().message,
             "invalid port specification: \"abc\""
@@ -357,26 +364,30 @@ mod tests {
 
     #[test]
     fn publish_all_adds_exposed_ports_without_bindings() {
-        let mut hc = HostConfig::default();
-        hc.publish_all_ports = true;
-        hc.port_bindings = Some(
-            [(
-                "80/tcp".to_string(),
-                Some(vec![PortBinding {
-                    host_ip: "127.0.0.1".into(),
-                    host_port: "8080".into(),
-                }]),
-            )]
-            .into_iter()
-            .collect(),
-        );
-        let mut cfg = ContainerConfig::default();
-        cfg.exposed_ports = Some(
-            ["80/tcp", "443/tcp", "53/udp"]
-                .iter()
-                .map(|k| (k.to_string(), Default::default()))
+        let hc = HostConfig {
+            publish_all_ports: true,
+            port_bindings: Some(
+                [(
+                    "80/tcp".to_string(),
+                    Some(vec![PortBinding {
+                        host_ip: "127.0.0.1".into(),
+                        host_port: "8080".into(),
+                    }]),
+                )]
+                .into_iter()
                 .collect(),
-        );
+            ),
+            ..Default::default()
+        };
+        let cfg = ContainerConfig {
+            exposed_ports: Some(
+                ["80/tcp", "443/tcp", "53/udp"]
+                    .iter()
+                    .map(|k| (k.to_string(), Default::default()))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
         let w = wanted(&hc, &cfg).unwrap();
         assert_eq!(w.len(), 3);
         assert_eq!(w[0].host_range, Some((8080, 8080)));
