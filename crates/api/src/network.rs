@@ -165,11 +165,23 @@ pub struct NetworksPruneReport {
 /// `EndpointSettings.IPAMConfig`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EndpointIpamConfig {
-    #[serde(rename = "IPv4Address", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "IPv4Address",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub ipv4_address: String,
-    #[serde(rename = "IPv6Address", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "IPv6Address",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub ipv6_address: String,
-    #[serde(rename = "LinkLocalIPs", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "LinkLocalIPs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub link_local_ips: Option<Vec<String>>,
 }
 
@@ -191,7 +203,10 @@ mod tests {
             ..Default::default()
         };
         let s = serde_json::to_string(&n).unwrap();
-        assert!(s.contains(r#""IPAM":{"Driver":"default","Options":null,"Config":[]}"#), "{s}");
+        assert!(
+            s.contains(r#""IPAM":{"Driver":"default","Options":null,"Config":[]}"#),
+            "{s}"
+        );
         assert!(s.contains(r#""ConfigFrom":{"Network":""},"ConfigOnly":false,"Containers":{},"Options":{},"Labels":{}"#));
         let c = IpamConfig {
             subnet: "172.18.0.0/16".into(),
@@ -203,6 +218,9 @@ mod tests {
             r#"{"Subnet":"172.18.0.0/16","Gateway":"172.18.0.1"}"#
         );
         let p = NetworksPruneReport::default();
-        assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"NetworksDeleted":null}"#);
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"NetworksDeleted":null}"#
+        );
     }
 }

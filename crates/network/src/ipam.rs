@@ -35,15 +35,13 @@ pub fn next_free(
 ) -> Option<Ipv4Addr> {
     let scope = range.unwrap_or(subnet);
     let last = scope.size().min(subnet.size());
-    (0..last as u32)
-        .filter_map(|i| scope.nth(i))
-        .find(|ip| {
-            subnet.contains(*ip)
-                && *ip != subnet.network()
-                && (subnet.prefix() >= 31 || *ip != subnet.broadcast())
-                && *ip != gateway
-                && !used.contains(ip)
-        })
+    (0..last as u32).filter_map(|i| scope.nth(i)).find(|ip| {
+        subnet.contains(*ip)
+            && *ip != subnet.network()
+            && (subnet.prefix() >= 31 || *ip != subnet.broadcast())
+            && *ip != gateway
+            && !used.contains(ip)
+    })
 }
 
 /// Docker's MAC address for an endpoint: `02:42` and the IPv4 address.
@@ -81,20 +79,33 @@ mod tests {
         let net: Ipv4Net = "10.9.0.0/29".parse().unwrap();
         let gw = Ipv4Addr::new(10, 9, 0, 1);
         let mut used = BTreeSet::new();
-        assert_eq!(next_free(&net, None, gw, &used), Some(Ipv4Addr::new(10, 9, 0, 2)));
+        assert_eq!(
+            next_free(&net, None, gw, &used),
+            Some(Ipv4Addr::new(10, 9, 0, 2))
+        );
         used.insert(Ipv4Addr::new(10, 9, 0, 2));
         used.insert(Ipv4Addr::new(10, 9, 0, 4));
-        assert_eq!(next_free(&net, None, gw, &used), Some(Ipv4Addr::new(10, 9, 0, 3)));
+        assert_eq!(
+            next_free(&net, None, gw, &used),
+            Some(Ipv4Addr::new(10, 9, 0, 3))
+        );
         for i in 3..=6 {
             used.insert(Ipv4Addr::new(10, 9, 0, i));
         }
-        assert_eq!(next_free(&net, None, gw, &used), None, "broadcast is never given");
+        assert_eq!(
+            next_free(&net, None, gw, &used),
+            None,
+            "broadcast is never given"
+        );
         let range: Ipv4Net = "10.9.0.4/30".parse().unwrap();
         used.clear();
         assert_eq!(
             next_free(&net, Some(&range), gw, &used),
             Some(Ipv4Addr::new(10, 9, 0, 4))
         );
-        assert_eq!(mac_string(&mac_for(Ipv4Addr::new(172, 17, 0, 2))), "02:42:ac:11:00:02");
+        assert_eq!(
+            mac_string(&mac_for(Ipv4Addr::new(172, 17, 0, 2))),
+            "02:42:ac:11:00:02"
+        );
     }
 }

@@ -83,7 +83,10 @@ impl Ruleset {
     /// The nft script that replaces table `ip <table>` with these rules.
     pub fn render(&self, table: &str) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "table ip {table}\ndelete table ip {table}\ntable ip {table} {{");
+        let _ = writeln!(
+            s,
+            "table ip {table}\ndelete table ip {table}\ntable ip {table} {{"
+        );
         s.push_str(
             "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    fib daddr type local jump publish\n  }\n",
         );
@@ -136,7 +139,11 @@ impl Ruleset {
                 .map(|o| quote(&o.device))
                 .collect();
             if !others.is_empty() {
-                let _ = writeln!(s, "    iifname {dev} oifname {{ {} }} drop", others.join(", "));
+                let _ = writeln!(
+                    s,
+                    "    iifname {dev} oifname {{ {} }} drop",
+                    others.join(", ")
+                );
             }
         }
         s.push_str("  }\n}\n");
@@ -197,9 +204,14 @@ impl Firewall for Nftables {
 
 /// Whether the host can run `nft`.
 pub fn available() -> bool {
-    ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft", "/usr/local/sbin/nft"]
-        .iter()
-        .any(|p| std::path::Path::new(p).exists())
+    [
+        "/usr/sbin/nft",
+        "/sbin/nft",
+        "/usr/bin/nft",
+        "/usr/local/sbin/nft",
+    ]
+    .iter()
+    .any(|p| std::path::Path::new(p).exists())
 }
 
 #[cfg(test)]
@@ -236,8 +248,13 @@ mod tests {
         assert!(s.starts_with("table ip wharf\ndelete table ip wharf\ntable ip wharf {\n"));
         assert!(s.contains("    iifname != \"wharf0\" tcp dport 8080 dnat to 172.18.0.2:80\n"));
         assert!(s.contains("    ip saddr 172.18.0.0/16 oifname != \"wharf0\" masquerade\n"));
-        assert!(!s.contains("172.19.0.0/16 oifname"), "internal networks are not masqueraded");
-        assert!(s.contains("    iifname \"wb-0123456789ab\" oifname != \"wb-0123456789ab\" drop\n"));
+        assert!(
+            !s.contains("172.19.0.0/16 oifname"),
+            "internal networks are not masqueraded"
+        );
+        assert!(
+            s.contains("    iifname \"wb-0123456789ab\" oifname != \"wb-0123456789ab\" drop\n")
+        );
         assert!(s.contains("    iifname \"wharf0\" oifname { \"wb-0123456789ab\" } drop\n"));
     }
 }

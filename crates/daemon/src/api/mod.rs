@@ -6,8 +6,8 @@ pub mod events;
 pub mod exec;
 pub mod hijack;
 pub mod images;
-pub mod registry;
 pub mod networks;
+pub mod registry;
 pub mod system;
 pub mod volumes;
 

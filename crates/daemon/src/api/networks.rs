@@ -124,8 +124,7 @@ pub async fn prune(e: Arc<Engine>, r: Req) -> Reply {
                     Some((k, v)) => n.labels.get(k).is_some_and(|x| x == v),
                     None => n.labels.contains_key(l.as_str()),
                 };
-                if !f.get("label").iter().all(label_ok) || f.get("label!").iter().any(label_ok)
-                {
+                if !f.get("label").iter().all(label_ok) || f.get("label!").iter().any(label_ok) {
                     continue;
                 }
                 if e.networks.remove(&n.id, &[]).is_ok() {

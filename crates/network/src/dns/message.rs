@@ -165,7 +165,10 @@ mod tests {
     #[test]
     fn a_queries_get_a_records() {
         let q = parse_query(&query(0x1234, "Web.Example", TYPE_A)).unwrap();
-        assert_eq!((q.id, q.name.as_str(), q.qtype), (0x1234, "web.example", TYPE_A));
+        assert_eq!(
+            (q.id, q.name.as_str(), q.qtype),
+            (0x1234, "web.example", TYPE_A)
+        );
         let ips = [Ipv4Addr::new(172, 20, 0, 3)];
         let a = answer(&q, Answer::A(&ips), 600);
         assert_eq!(&a[0..2], &[0x12, 0x34]);

@@ -179,7 +179,9 @@ async fn tcp_conn(mut conn: tokio::net::TcpStream, r: Arc<dyn Resolve>) -> std::
             Some(a) => Some(a),
             None => forward_tcp(&query, &r.upstreams()).await,
         };
-        let a = a.or_else(|| message::servfail_for(&query)).unwrap_or_default();
+        let a = a
+            .or_else(|| message::servfail_for(&query))
+            .unwrap_or_default();
         if a.is_empty() {
             return Ok(());
         }
@@ -231,7 +233,10 @@ mod tests {
         let aaaa = local_answer(&message::query(2, "db", message::TYPE_AAAA), &Fixed).unwrap();
         assert_eq!((rcode(&aaaa), aaaa[7]), (RCODE_NOERROR, 0));
         assert!(local_answer(&message::query(3, "example.com", TYPE_A), &Fixed).is_none());
-        let ptr = local_answer(&message::query(4, "2.0.20.172.in-addr.arpa", TYPE_PTR), &Fixed);
+        let ptr = local_answer(
+            &message::query(4, "2.0.20.172.in-addr.arpa", TYPE_PTR),
+            &Fixed,
+        );
         assert!(ptr.is_some());
     }
 

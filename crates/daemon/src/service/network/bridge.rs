@@ -84,14 +84,21 @@ impl Networks {
                     }
                     // Another engine took the subnet since it was picked: move.
                     let mut taken = used.clone();
-                    taken.extend(self.all().iter().filter(|n| n.id != rec.id).filter_map(|n| n.subnet.parse::<Ipv4Net>().ok()));
+                    taken.extend(
+                        self.all()
+                            .iter()
+                            .filter(|n| n.id != rec.id)
+                            .filter_map(|n| n.subnet.parse::<Ipv4Net>().ok()),
+                    );
                     net = ipam::pick_subnet(&taken).ok_or_else(|| {
                         ApiError::forbidden(
                             "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
                         )
                     })?;
                     rec.subnet = net.to_string();
-                    rec.gateway = ipam::default_gateway(&net).map(|g| g.to_string()).unwrap_or_default();
+                    rec.gateway = ipam::default_gateway(&net)
+                        .map(|g| g.to_string())
+                        .unwrap_or_default();
                     rec.ipam_config = vec![wharf_api::network::IpamConfig {
                         subnet: rec.subnet.clone(),
                         gateway: rec.gateway.clone(),

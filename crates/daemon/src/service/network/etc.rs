@@ -96,8 +96,14 @@ mod tests {
             &["db:10.0.0.9".into()],
             &[(Ipv4Addr::new(172, 18, 0, 2), "web 1234567890ab web1".into())],
         );
-        assert!(h.ends_with("10.0.0.9\tdb\n172.18.0.2\tweb 1234567890ab web1\n172.18.0.3\tabc\n"), "{h}");
+        assert!(
+            h.ends_with("10.0.0.9\tdb\n172.18.0.2\tweb 1234567890ab web1\n172.18.0.3\tabc\n"),
+            "{h}"
+        );
         let r = embedded_resolv_conf(&["corp".into()], &["timeout:2".into()]);
-        assert!(r.contains("search corp\nnameserver 127.0.0.11\noptions ndots:0 timeout:2\n"), "{r}");
+        assert!(
+            r.contains("search corp\nnameserver 127.0.0.11\noptions ndots:0 timeout:2\n"),
+            "{r}"
+        );
     }
 }

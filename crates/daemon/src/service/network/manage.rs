@@ -201,9 +201,7 @@ impl Networks {
                 if !c.ip_range.is_empty() {
                     let r = parse_subnet(&c.ip_range)?;
                     if !net.contains(r.network()) || r.prefix() < net.prefix() {
-                        return Err(ApiError::bad_request(
-                            "invalid address subpool",
-                        ));
+                        return Err(ApiError::bad_request("invalid address subpool"));
                     }
                 }
                 rec.subnet = net.to_string();
@@ -235,7 +233,11 @@ impl Networks {
                 }];
             }
         }
-        if st.nets.values().any(|n| n.bridge == rec.bridge && n.is_bridge()) {
+        if st
+            .nets
+            .values()
+            .any(|n| n.bridge == rec.bridge && n.is_bridge())
+        {
             return Err(ApiError::forbidden(format!(
                 "bridge name {} is used by another network",
                 rec.bridge
@@ -348,14 +350,18 @@ pub fn matches(rec: &NetworkRecord, in_use: bool, f: &Filters) -> Result<bool, A
         Some((k, v)) => rec.labels.get(k).is_some_and(|x| x == v),
         None => rec.labels.contains_key(l.as_str()),
     });
-    Ok((f.get("driver").is_empty() || f.get("driver").iter().any(|d| d == &rec.driver))
-        && (f.get("id").is_empty() || f.get("id").iter().any(|i| rec.id.starts_with(i.as_str())))
-        && (f.get("name").is_empty() || f.get("name").iter().any(|n| rec.name.contains(n.as_str())))
-        && (f.get("scope").is_empty() || f.get("scope").iter().any(|s| s == "local"))
-        && (f.get("type").is_empty()
-            || f.get("type").iter().any(|t| {
-                (t == "builtin") == rec.is_predefined()
-            }))
-        && labels_ok
-        && dangling.is_none_or(|d| d == (!in_use && !rec.is_predefined())))
+    Ok(
+        (f.get("driver").is_empty() || f.get("driver").iter().any(|d| d == &rec.driver))
+            && (f.get("id").is_empty()
+                || f.get("id").iter().any(|i| rec.id.starts_with(i.as_str())))
+            && (f.get("name").is_empty()
+                || f.get("name").iter().any(|n| rec.name.contains(n.as_str())))
+            && (f.get("scope").is_empty() || f.get("scope").iter().any(|s| s == "local"))
+            && (f.get("type").is_empty()
+                || f.get("type")
+                    .iter()
+                    .any(|t| (t == "builtin") == rec.is_predefined()))
+            && labels_ok
+            && dangling.is_none_or(|d| d == (!in_use && !rec.is_predefined())),
+    )
 }

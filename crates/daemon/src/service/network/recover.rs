@@ -26,7 +26,11 @@ pub fn readopt(e: &Engine, c: &Ctr) {
         let Ok(ip) = ep.ip_address.parse::<Ipv4Addr>() else {
             continue;
         };
-        let Ok(net) = nw.get(if ep.network_id.is_empty() { name } else { &ep.network_id }) else {
+        let Ok(net) = nw.get(if ep.network_id.is_empty() {
+            name
+        } else {
+            &ep.network_id
+        }) else {
             continue;
         };
         nw.state()
@@ -95,10 +99,11 @@ pub fn readopt(e: &Engine, c: &Ctr) {
     }
     if user_net && rec.state.pid > 0 {
         let path = format!("/proc/{}/ns/net", rec.state.pid);
-        let sockets = netns::open(std::path::Path::new(&path))
-            .and_then(|fd| netns::enter(fd.as_fd(), || {
+        let sockets = netns::open(std::path::Path::new(&path)).and_then(|fd| {
+            netns::enter(fd.as_fd(), || {
                 dns::bind().map_err(|e| wharf_network::NetError::io("binding DNS", e))
-            }));
+            })
+        });
         match sockets {
             Ok(s) => {
                 sb.dns = Some(dns::serve(
@@ -173,8 +178,7 @@ pub fn recover(e: &Engine) {
 pub fn shutdown(e: &Engine) {
     let nw = &e.networks;
     if !nw.state().sandboxes.is_empty()
-        || e
-            .containers
+        || e.containers
             .all()
             .iter()
             .any(|c| c.lock().state.status.is_alive())

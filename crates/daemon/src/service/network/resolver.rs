@@ -126,7 +126,8 @@ mod tests {
         me.links.push(("cache".into(), "c3".into()));
         st.sandboxes.insert("c1".into(), me);
         let mut db = Sandbox::default();
-        db.endpoints.push(ep("n1", [10, 1, 0, 3], &["db", "database", "0123456789ab"]));
+        db.endpoints
+            .push(ep("n1", [10, 1, 0, 3], &["db", "database", "0123456789ab"]));
         st.sandboxes.insert("c2".into(), db);
         let mut cache = Sandbox::default();
         cache.endpoints.push(ep("n1", [10, 1, 0, 4], &["redis"]));
@@ -145,6 +146,9 @@ mod tests {
         assert_eq!(r.lookup("db.backend"), Some(ip(10, 1, 0, 3)));
         assert_eq!(r.lookup("cache"), Some(ip(10, 1, 0, 4)));
         assert_eq!(r.lookup("far"), None, "not on a shared network");
-        assert_eq!(r.reverse(Ipv4Addr::new(10, 1, 0, 3)).as_deref(), Some("db.backend"));
+        assert_eq!(
+            r.reverse(Ipv4Addr::new(10, 1, 0, 3)).as_deref(),
+            Some("db.backend")
+        );
     }
 }

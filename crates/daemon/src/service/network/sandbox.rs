@@ -273,7 +273,10 @@ pub fn attach(e: &Engine, c: &Ctr) -> Result<StartNet, ApiError> {
                 veth: Naming::veth(&p.endpoint_id),
             })
             .collect(),
-        links: links.iter().map(|l| (l.alias.clone(), l.target.clone())).collect(),
+        links: links
+            .iter()
+            .map(|l| (l.alias.clone(), l.target.clone()))
+            .collect(),
         rules: published.rules.clone(),
         host_ports: published.held.clone(),
         proxies: published.proxies,
@@ -389,16 +392,19 @@ fn resolve_links(e: &Engine, rec: &ContainerRecord) -> Result<Vec<Link>, ApiErro
     for l in rec.host_config.links.iter().flatten() {
         let (name, alias_path) = l.split_once(':').unwrap_or((l, l));
         let alias = alias_path.rsplit('/').next().unwrap_or(alias_path);
-        let target = e.containers.get(name.trim_start_matches('/')).map_err(|err| {
-            ApiError::new(
-                err.status,
-                format!(
-                    "could not get container for {}: {}",
-                    name.trim_start_matches('/'),
-                    err.message
-                ),
-            )
-        })?;
+        let target = e
+            .containers
+            .get(name.trim_start_matches('/'))
+            .map_err(|err| {
+                ApiError::new(
+                    err.status,
+                    format!(
+                        "could not get container for {}: {}",
+                        name.trim_start_matches('/'),
+                        err.message
+                    ),
+                )
+            })?;
         let t = target.rec();
         if !t.state.status.is_alive() {
             return Err(ApiError::conflict(format!(
