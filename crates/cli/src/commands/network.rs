@@ -671,9 +671,11 @@ mod tests {
             )),
             "no matching subnet for gateway 10.0.1.1"
         );
+        // A lone malformed subnet is the daemon's to refuse, as with the docker CLI.
+        assert!(consolidate_ipam(&s(&["10.0.0.300/24"]), &[], &[], &Map::new()).is_ok());
         assert_eq!(
             err(consolidate_ipam(
-                &s(&["10.0.0.300/24"]),
+                &s(&["10.0.0.0/24", "10.0.0.300/24"]),
                 &[],
                 &[],
                 &Map::new()
