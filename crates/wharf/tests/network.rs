@@ -649,3 +649,23 @@ fn restart_after_kill9_keeps_ports_and_clears_leftovers_beside_foreign_devices()
     assert!(!rules.contains("dnat"), "{rules}");
     assert!(link_exists(&foreign_bridge) && link_exists(&foreign_veth));
 }
+
+/// Regression: an engine whose only bridge was a user network, removed before shutdown, left
+/// its nftables table behind (shutdown only removed the table while some bridge was up).
+#[test]
+fn shutdown_removes_the_table_after_the_last_user_network_went() {
+    if skip_unless_root() {
+        return;
+    }
+    let mut d = daemon();
+    let (_, table) = bridge_and_table(&d);
+    ok(&d.wharf(&["network", "create", "only"]));
+    ok(&d.wharf(&["run", "--rm", "--network", "only", "busybox", "true"]));
+    assert!(nft_table(&table).is_some(), "no table {table} while in use");
+    ok(&d.wharf(&["network", "rm", "only"]));
+    d.stop();
+    assert!(
+        nft_table(&table).is_none(),
+        "table {table} left after shutdown"
+    );
+}

@@ -185,11 +185,13 @@ pub fn shutdown(e: &Engine) {
     {
         return;
     }
+    // The table outlives its last bridge (a user network removed before shutdown), so it goes
+    // whether or not a bridge is still up.
+    nw.remove_firewall();
     let was_up: Vec<String> = nw.state().up.drain().collect();
     if was_up.is_empty() {
         return;
     }
-    nw.remove_firewall();
     let Ok(mut nl) = Socket::open() else {
         return;
     };
