@@ -287,10 +287,75 @@ impl TestDaemon {
     }
 }
 
-impl Drop for TestDaemon {
-    fn drop(&mut self) {
+impl TestDaemon {
+    /// Removes every container through the engine (best effort, bounded in time), so that its
+    /// clean shutdown finds nothing running and deletes its bridges and nftables table itself.
+    fn remove_containers(&self) {
+        if self.child.is_none() {
+            return;
+        }
+        let ids = self.container_ids();
+        if ids.is_empty() {
+            return;
+        }
+        let mut args = vec!["rm", "-f", "-v"];
+        args.extend(ids.iter().map(String::as_str));
+        let Ok(mut child) = self
+            .wharf_cmd(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// An engine killed or stopped while its containers ran keeps its bridges and table for
+    /// them (as dockerd keeps docker0). With its containers dead now, one more start and clean
+    /// stop lets the engine remove them itself.
+    fn release_host_networking(&mut self) {
+        if !self.default_bridge_exists() {
+            return;
+        }
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.spawn())).is_ok() {
+            self.remove_containers();
+        }
         self.stop();
         self.kill_containers();
+    }
+
+    fn default_bridge_exists(&self) -> bool {
+        let Ok(state) = std::fs::read_to_string(self.root.join("engine.json")) else {
+            return false;
+        };
+        let Some(id) = serde_json::from_str::<serde_json::Value>(&state)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_string))
+        else {
+            return false;
+        };
+        let tag: String = id.chars().filter(char::is_ascii_hexdigit).take(6).collect();
+        Path::new("/sys/class/net")
+            .join(format!("wharf-{tag}"))
+            .exists()
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        self.remove_containers();
+        self.stop();
+        self.kill_containers();
+        self.release_host_networking();
         // Unmount anything left under our dir (deepest first), then the dir goes with TempDir.
         let prefix = self.dir.path().to_string_lossy().to_string();
         if let Ok(mounts) = std::fs::read_to_string("/proc/self/mountinfo") {
