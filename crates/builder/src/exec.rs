@@ -21,7 +21,7 @@ use crate::error::{BuildError, StepError};
 use crate::output::{Output, StageOut};
 use crate::run::Network;
 use crate::stage::{StageRun, short};
-use crate::{BuildRequest, Builder};
+use crate::{BuildRequest, Builder, Puller};
 
 /// A parsed, validated build, ready to run.
 pub struct Prepared {
@@ -33,6 +33,16 @@ pub struct Prepared {
     pub(crate) target: usize,
     pub(crate) stages: Vec<usize>,
     pub(crate) platform: Platform,
+    /// Fetches missing (or, with `--pull`, all) base images for this build.
+    pub(crate) puller: Option<Arc<dyn Puller>>,
+}
+
+impl Prepared {
+    /// Pulls base images through `puller` (with the credentials of this build's client).
+    pub fn with_puller(mut self, puller: Arc<dyn Puller>) -> Prepared {
+        self.puller = Some(puller);
+        self
+    }
 }
 
 /// What a finished build made.
@@ -62,6 +72,7 @@ pub(crate) struct Shared<'a> {
     pub work: PathBuf,
     pub network: Network,
     pub out: Arc<Output>,
+    puller: Option<Arc<dyn Puller>>,
     slots: Mutex<Vec<Slot>>,
     ready: Condvar,
     cancel: AtomicBool,
@@ -124,7 +135,7 @@ impl Shared<'_> {
     ) -> Result<ImageState, StepError> {
         let store = &self.b.store;
         let local = store.resolve(name);
-        let rec = match (local, &self.b.puller) {
+        let rec = match (local, &self.puller) {
             (Ok(rec), Some(p)) if self.req.pull => {
                 let _ = rec;
                 p.pull(name, platform.unwrap_or(&self.platform), &mut |t| {
@@ -314,6 +325,7 @@ impl Builder {
             target,
             stages: Vec::new(),
             platform,
+            puller: None,
         })
     }
 
@@ -398,6 +410,7 @@ impl Builder {
             work: work.clone(),
             network,
             out: out.clone(),
+            puller: p.puller.clone().or_else(|| self.puller.clone()),
             slots: Mutex::new((0..p.df.stages.len()).map(|_| Slot::Pending).collect()),
             ready: Condvar::new(),
             cancel: AtomicBool::new(false),

@@ -54,6 +54,31 @@ pub fn auth_header_for_image(config: Option<&Path>, image: &str) -> String {
     creds.header(&key)
 }
 
+/// The `X-Registry-Config` value for a build: every stored credential by registry key, so
+/// the engine can pull any base image the Dockerfile names (as docker's CLI sends it).
+pub fn registry_config_header(config: Option<&Path>) -> String {
+    let mut m = Map::new();
+    if let Ok(cfg) = ConfigFile::load(&config_dir(config)) {
+        for key in cfg.keys() {
+            if let Ok(Some(c)) = cfg.get(&key) {
+                let mut a = Map::new();
+                for (k, v) in [
+                    ("username", &c.username),
+                    ("password", &c.password),
+                    ("identitytoken", &c.identity_token),
+                    ("serveraddress", &key),
+                ] {
+                    if !v.is_empty() {
+                        a.insert(k.to_string(), Value::String(v.clone()));
+                    }
+                }
+                m.insert(key, Value::Object(a));
+            }
+        }
+    }
+    base64::engine::general_purpose::URL_SAFE.encode(Value::Object(m).to_string())
+}
+
 pub struct ConfigFile {
     path: PathBuf,
     data: Map<String, Value>,
@@ -126,6 +151,23 @@ impl ConfigFile {
 
     pub fn uses_helper(&self, key: &str) -> bool {
         self.helper_for(key).is_some()
+    }
+
+    /// Registries with stored credentials: `auths` entries and per-registry helpers.
+    fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .auths()
+            .map(|a| a.keys().cloned().collect())
+            .unwrap_or_default();
+        if let Some(h) = self.data.get("credHelpers").and_then(Value::as_object) {
+            keys.extend(
+                h.keys()
+                    .filter(|k| !keys.contains(k))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+        }
+        keys
     }
 
     fn auths(&self) -> Option<&Map<String, Value>> {

@@ -312,7 +312,8 @@ fn build(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
         q.push(("networkmode", net));
     }
     let secret_header = secrets(p)?;
-    let mut headers: Vec<(&str, &str)> = Vec::new();
+    let registry_config = crate::credentials::registry_config_header(ctx.config_dir.as_deref());
+    let mut headers: Vec<(&str, &str)> = vec![("X-Registry-Config", registry_config.as_str())];
     if let Some(h) = &secret_header {
         headers.push(("X-Wharf-Build-Secrets", h.as_str()));
     }

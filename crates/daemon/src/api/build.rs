@@ -6,17 +6,28 @@ use crate::body::{BodyReader, BodyWriter};
 use crate::engine::Engine;
 use crate::request::{Reply, Req, ok_json, stream};
 use crate::service::build as svc;
+use crate::service::build_pull::{BuildPuller, registry_config};
 
 /// Reads the whole context and checks the Dockerfile before answering, so those errors are
 /// plain HTTP errors; then streams the build's progress.
 pub async fn build(e: Arc<Engine>, mut r: Req) -> Reply {
     let (req, remote) = svc::request(&r)?;
+    let auths = registry_config(
+        r.headers
+            .get("x-registry-config")
+            .and_then(|v| v.to_str().ok()),
+    )?;
     let session = r.query("context").unwrap_or("").to_string();
     let quiet = req.quiet;
     let body = BodyReader::new(r.take_body()?);
     let prepared = e
         .blocking(move |e| svc::prepare(e, req, body, &remote, &session))
-        .await?;
+        .await?
+        .with_puller(Arc::new(BuildPuller::new(
+            e.clone(),
+            tokio::runtime::Handle::current(),
+            auths,
+        )));
     let (writer, body) = BodyWriter::channel();
     let engine = e.clone();
     tokio::task::spawn_blocking(move || svc::run(&engine, prepared, quiet, Box::new(writer)));

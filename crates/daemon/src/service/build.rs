@@ -140,9 +140,20 @@ pub fn prepare(
 /// Runs a prepared build, streaming its progress to `sink`.
 pub fn run(e: &Engine, p: Prepared, quiet: bool, sink: Box<dyn std::io::Write + Send>) {
     let out: Arc<Output> = Output::new(sink, quiet);
-    match e.builder.run(p, out) {
-        Ok(o) => tracing::info!(id = %o.id, tags = ?o.tags, "built image"),
-        Err(err) => tracing::info!(error = %err, "build failed"),
+    // A panic must not end the stream as if the build had succeeded.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        e.builder.run(p, out.clone())
+    }));
+    match run {
+        Ok(Ok(o)) => tracing::info!(id = %o.id, tags = ?o.tags, "built image"),
+        Ok(Err(err)) => tracing::info!(error = %err, "build failed"),
+        Err(_) => {
+            tracing::error!("build panicked");
+            out.fail(
+                "internal error: the build stopped unexpectedly (see the engine's log)",
+                1,
+            );
+        }
     }
 }
 

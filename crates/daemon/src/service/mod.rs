@@ -1,6 +1,7 @@
 //! Services behind the API handlers. They run synchronously on blocking threads.
 
 pub mod build;
+pub mod build_pull;
 pub mod containers;
 pub mod distmeta;
 pub mod events;
