@@ -133,6 +133,8 @@ impl Shared<'_> {
         platform: Option<&Platform>,
         out: &StageOut,
     ) -> Result<ImageState, StepError> {
+        // An explicit `--platform` for the build applies to bases without their own.
+        let platform = platform.or((!self.req.platform.is_empty()).then_some(&self.platform));
         let store = &self.b.store;
         let local = store.resolve(name);
         let rec = match (local, &self.puller) {
