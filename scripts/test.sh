@@ -21,6 +21,10 @@ done
 # The registry tests run Debian's distribution registry with htpasswd auth.
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+# Seed 002's build test makes a Debian base with mmdebstrap (about 100 s on 2 cores, once
+# per machine: the tarball is kept in the temp dir); docker-py drives a build test.
+command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
+python3 -c 'import docker' >/dev/null 2>&1 || need+=(python3-docker)
 if [ "${WHARF_TEST_PEERS:-1}" = 1 ]; then
     # Peers the interop tests compare with; tests that need them skip when they are absent.
     command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
