@@ -218,8 +218,11 @@ impl Runner<'_> {
             RootfsFile {
                 fstype: "overlay".into(),
                 source: "overlay".into(),
+                // volatile: unmounting at the step's exit would otherwise sync the whole
+                // upper filesystem (every byte earlier steps wrote); the build syncs once at
+                // its end, and a crashed step's snapshot is discarded anyway.
                 options: format!(
-                    "lowerdir={},upperdir={},workdir={}",
+                    "lowerdir={},upperdir={},workdir={},volatile",
                     lowers.join(":"),
                     root.upper.display(),
                     root.work.display()

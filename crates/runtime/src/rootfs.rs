@@ -136,6 +136,10 @@ impl RootfsMount {
                 Some((k, v)) => fsconfig_set_string(&fs, k, v)?,
                 None if opt == "ro" => attrs |= MountAttrFlags::MOUNT_ATTR_RDONLY,
                 None if opt == "rw" => {}
+                // An optimisation only: kernels before 5.10 lack it.
+                None if opt == "volatile" => {
+                    let _ = fsconfig_set_flag(&fs, opt);
+                }
                 None => fsconfig_set_flag(&fs, opt)?,
             }
         }
