@@ -39,7 +39,7 @@ report() { # NAME COLD_CMD CACHED_CMD
     local name=$1 cold=$2 cached=$3
     hyperfine -N -w 2 -r "$runs" --export-json "$work/h.json" "$cached" "$cold" >/dev/null 2>&1
     read -r c n < <(median_of "$work/h.json")
-    printf '%-34s cold %7.3f s   cached %7.3f s\n' "$name" "$n" "$c"
+    printf '%-40s cold %7.3f s   cached %7.3f s\n' "$name" "$n" "$c"
 }
 
 echo "build of ../shared/bench (2,000 files + 20 MiB), medians of $runs runs:"
