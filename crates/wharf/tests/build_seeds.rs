@@ -97,7 +97,9 @@ fn debian_tarball() -> Option<PathBuf> {
 
 fn host_resolves(name: &str) -> bool {
     use std::net::ToSocketAddrs;
-    (name, 80).to_socket_addrs().is_ok_and(|mut a| a.next().is_some())
+    (name, 80)
+        .to_socket_addrs()
+        .is_ok_and(|mut a| a.next().is_some())
 }
 
 const NGINX_DOCKERFILE: &str = "FROM debian:bookworm\n\
