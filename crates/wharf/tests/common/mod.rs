@@ -30,20 +30,29 @@ pub fn docker_available() -> bool {
     Path::new(DOCKER).exists()
 }
 
-/// A busybox root filesystem tarball built from the host's busybox-static, made once per test
-/// process.
+/// A busybox root filesystem tarball built from the host's busybox-static, made once per
+/// machine (named after the binary's size and time, so an upgrade makes a new one) and shared
+/// by every test process.
 pub fn busybox_tar() -> &'static Path {
     static TAR: OnceLock<PathBuf> = OnceLock::new();
     TAR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("wharf-busybox-{}", std::process::id()));
-        let tar = dir.with_extension("tar");
-        if tar.exists() {
-            return tar;
-        }
         let busybox = ["/usr/bin/busybox", "/bin/busybox"]
             .into_iter()
             .find(|p| Path::new(p).exists())
             .expect("busybox-static must be installed (apt-get install busybox-static)");
+        let meta = std::fs::metadata(busybox).unwrap();
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let tar = std::env::temp_dir().join(format!("wharf-busybox-v1-{}-{mtime}.tar", meta.len()));
+        if tar.exists() {
+            return tar;
+        }
+        let dir = std::env::temp_dir().join(format!("wharf-busybox-{}", std::process::id()));
+        let partial = dir.with_extension("tar.partial");
         let _ = std::fs::remove_dir_all(&dir);
         for d in ["bin", "etc", "tmp", "root", "proc", "sys", "dev"] {
             std::fs::create_dir_all(dir.join(d)).unwrap();
@@ -67,12 +76,20 @@ pub fn busybox_tar() -> &'static Path {
             .args(["--numeric-owner", "--owner=0", "--group=0", "-C"])
             .arg(&dir)
             .args(["-cf"])
-            .arg(&tar)
+            .arg(&partial)
             .arg(".")
             .status()
             .unwrap();
         assert!(st.success(), "making the busybox tarball failed");
         let _ = std::fs::remove_dir_all(&dir);
+        // The first complete one wins (a link fails when the name exists), so every process
+        // imports the same bytes.
+        match std::fs::hard_link(&partial, &tar) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => panic!("storing {}: {e}", tar.display()),
+        }
+        let _ = std::fs::remove_file(&partial);
         tar
     })
 }
