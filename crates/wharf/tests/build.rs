@@ -435,6 +435,32 @@ fn run_mounts_network_and_exit_codes() {
         ),
         "2\nbound data\ntmpfs\ns3cr3t\nlo"
     );
+    // The same mounts through docker's CLI (which has no --secret for the classic builder).
+    if docker_available() {
+        let df = std::fs::read_to_string(ctx.path().join("Dockerfile")).unwrap();
+        let df: String = df
+            .lines()
+            .filter(|l| !l.contains("type=secret"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        write(ctx.path(), "Dockerfile", &df);
+        for _ in 0..2 {
+            build_ok(
+                &d,
+                Cli::Docker,
+                ctx.path(),
+                &["-t", "mounts-docker", "--no-cache"],
+            );
+        }
+        assert_eq!(
+            run_in(
+                &d,
+                "mounts-docker",
+                "cat /cache-count /bound /tmpfs /netdevs"
+            ),
+            "4\nbound data\ntmpfs\nlo"
+        );
+    }
     // A failing RUN: the build fails with the command's status and names the line.
     let bad = context(&[(
         "Dockerfile",
