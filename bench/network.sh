@@ -39,6 +39,11 @@ cleanup() {
         sleep 0.1
     done
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    # Shims (and their containers) of the engine, if it died first: found by our temp dir.
+    for p in $(pgrep -f "$work/wharf/containers"); do
+        for c in $(pgrep -P "$p"); do kill -9 "$c" 2>/dev/null; done
+        kill -9 "$p" 2>/dev/null
+    done
     ip link del "$dbridge" 2>/dev/null
     umount -R "$work"/dockerd/root 2>/dev/null
     rm -rf "$work"
