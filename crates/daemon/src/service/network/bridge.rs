@@ -2,6 +2,7 @@
 //! runs no bridged container changes nothing on the host), found again after a restart by its
 //! mark, removed with the network or when the engine stops idle.
 
+use std::path::Path;
 use std::time::Duration;
 
 use wharf_network::netlink::Socket;
@@ -121,6 +122,12 @@ impl Networks {
                     return Err(e.into());
                 }
                 tracing::info!(network = %rec.name, bridge = %rec.bridge, subnet = %rec.subnet, "bridge up");
+                // Outbound NAT needs the host to forward, as dockerd makes it do.
+                match enable_forwarding(Path::new(IP_FORWARD)) {
+                    Ok(true) => tracing::info!("enabled net.ipv4.ip_forward for outbound NAT"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not enable net.ipv4.ip_forward"),
+                }
             }
         }
         {
@@ -168,4 +175,30 @@ pub fn gateway(rec: &NetworkRecord) -> Result<(std::net::Ipv4Addr, Ipv4Net), Api
         .or_else(|| ipam::default_gateway(&net))
         .ok_or_else(|| ApiError::internal(format!("network {}: no gateway", rec.name)))?;
     Ok((gw, net))
+}
+
+const IP_FORWARD: &str = "/proc/sys/net/ipv4/ip_forward";
+
+/// Sets the sysctl file at `path` to 1 unless it is already on; says whether it changed it.
+fn enable_forwarding(path: &Path) -> std::io::Result<bool> {
+    if std::fs::read_to_string(path)?.trim() == "1" {
+        return Ok(false);
+    }
+    std::fs::write(path, "1")?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::enable_forwarding;
+
+    #[test]
+    fn forwarding_is_switched_on_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("ip_forward");
+        std::fs::write(&f, "0\n").unwrap();
+        assert!(enable_forwarding(&f).unwrap());
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "1");
+        assert!(!enable_forwarding(&f).unwrap());
+    }
 }
