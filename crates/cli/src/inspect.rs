@@ -5,7 +5,10 @@
 use serde_json::Value;
 use wharf_gotemplate::Template;
 
+use crate::client::Body;
+use crate::context::Ctx;
 use crate::error::CliError;
+use crate::flags::Parsed;
 
 /// What an inspected object is, for the shape of its nil fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,6 +323,48 @@ pub fn render(found: &[Found], format: &str) -> Result<String, CliError> {
             }
             Ok(out)
         }
+    }
+}
+
+/// `docker volume inspect` / `network inspect`: each named object from `{collection}/NAME`,
+/// rendered together; the names not found are reported after the others, with status 1.
+pub fn objects(ctx: &mut Ctx, p: &Parsed, collection: &str, kind: Kind) -> Result<(), CliError> {
+    let client = ctx.client()?.clone();
+    let format = p.string("format");
+    if !format.is_empty() && format != "json" {
+        wharf_gotemplate::Template::parse(&format).map_err(|e| CliError::Status {
+            message: format!("template parsing error: {e}"),
+            status: 64,
+        })?;
+    }
+    let (mut found, mut errors) = (Vec::new(), Vec::new());
+    for n in &p.args {
+        match client.call(
+            "GET",
+            &format!("{collection}/{}", urlencoding::encode(n)),
+            Body::None,
+        ) {
+            Ok(r) => found.push(Found {
+                raw: r
+                    .text()
+                    .map_err(CliError::io("reading the daemon's answer"))?,
+                kind,
+            }),
+            Err(e @ CliError::Daemon { .. }) => errors.push(e.to_string()),
+            Err(e) => return Err(e),
+        }
+    }
+    match render(&found, &format) {
+        Ok(t) => ctx.print(t)?,
+        Err(e) => errors.push(e.to_string()),
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Status {
+            message: errors.join("\n"),
+            status: 1,
+        })
     }
 }
 

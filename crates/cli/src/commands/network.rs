@@ -12,7 +12,7 @@ use crate::context::Ctx;
 use crate::error::CliError;
 use crate::flags::{Flag, Parsed};
 use crate::format::{self, Columns, Format};
-use crate::inspect::{self, Found, Kind};
+use crate::inspect::{self, Kind};
 
 pub fn commands() -> Vec<Command> {
     vec![
@@ -496,43 +496,7 @@ fn list(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
 }
 
 fn inspect_networks(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
-    let client = ctx.client()?.clone();
-    let format = p.string("format");
-    if !format.is_empty() && format != "json" {
-        wharf_gotemplate::Template::parse(&format).map_err(|e| CliError::Status {
-            message: format!("template parsing error: {e}"),
-            status: 64,
-        })?;
-    }
-    let (mut found, mut errors) = (Vec::new(), Vec::new());
-    for n in &p.args {
-        match client.call(
-            "GET",
-            &format!("/networks/{}", urlencoding::encode(n)),
-            Body::None,
-        ) {
-            Ok(r) => found.push(Found {
-                raw: r
-                    .text()
-                    .map_err(CliError::io("reading the daemon's answer"))?,
-                kind: Kind::Network,
-            }),
-            Err(e @ CliError::Daemon { .. }) => errors.push(e.to_string()),
-            Err(e) => return Err(e),
-        }
-    }
-    match inspect::render(&found, &format) {
-        Ok(t) => ctx.print(t)?,
-        Err(e) => errors.push(e.to_string()),
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::Status {
-            message: errors.join("\n"),
-            status: 1,
-        })
-    }
+    inspect::objects(ctx, p, "/networks", Kind::Network)
 }
 
 fn remove(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {

@@ -11,7 +11,7 @@ use crate::context::Ctx;
 use crate::error::CliError;
 use crate::flags::{Flag, Parsed};
 use crate::format::{self, Columns, Format};
-use crate::inspect::{self, Found, Kind};
+use crate::inspect::{self, Kind};
 
 pub fn commands() -> Vec<Command> {
     vec![
@@ -229,43 +229,7 @@ fn volume_row(v: &Value) -> Value {
 }
 
 fn inspect_volumes(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
-    let client = ctx.client()?.clone();
-    let format = p.string("format");
-    if !format.is_empty() && format != "json" {
-        wharf_gotemplate::Template::parse(&format).map_err(|e| CliError::Status {
-            message: format!("template parsing error: {e}"),
-            status: 64,
-        })?;
-    }
-    let (mut found, mut errors) = (Vec::new(), Vec::new());
-    for n in &p.args {
-        match client.call(
-            "GET",
-            &format!("/volumes/{}", urlencoding::encode(n)),
-            Body::None,
-        ) {
-            Ok(r) => found.push(Found {
-                raw: r
-                    .text()
-                    .map_err(CliError::io("reading the daemon's answer"))?,
-                kind: Kind::Volume,
-            }),
-            Err(e @ CliError::Daemon { .. }) => errors.push(e.to_string()),
-            Err(e) => return Err(e),
-        }
-    }
-    match inspect::render(&found, &format) {
-        Ok(t) => ctx.print(t)?,
-        Err(e) => errors.push(e.to_string()),
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::Status {
-            message: errors.join("\n"),
-            status: 1,
-        })
-    }
+    inspect::objects(ctx, p, "/volumes", Kind::Volume)
 }
 
 fn remove(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
