@@ -217,7 +217,10 @@ impl Builtin {
         let root = root_path(spec, opts.bundle)?;
         let mounts: Vec<PlannedMount> = spec.mounts.iter().map(PlannedMount::new).collect();
         let cgroups = if mounts.iter().any(|m| m.mount.typ == "cgroup") {
-            CgroupLayout::detect()
+            CgroupLayout {
+                bind_own: !unshare.contains(UnshareFlags::NEWCGROUP),
+                ..CgroupLayout::detect()
+            }
         } else {
             CgroupLayout::default()
         };

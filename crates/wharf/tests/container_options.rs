@@ -129,6 +129,26 @@ fn cgroup_limits(id: &str) -> Vec<String> {
     ]
 }
 
+/// As with Docker, `/sys/fs/cgroup` in a container shows its own cgroup (read-only), not the
+/// host's hierarchies: on a v1 or hybrid host its cgroup directories are bound (host cgroup
+/// namespace), on a v2 host the tree is mounted in its private cgroup namespace.
+#[test]
+fn container_sees_only_its_own_cgroups() {
+    let Some(d) = setup() else { return };
+    let v1 = std::path::Path::new("/sys/fs/cgroup/memory").exists();
+    let script = if v1 {
+        "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; ls /sys/fs/cgroup/pids | grep -c wharf; \
+         touch /sys/fs/cgroup/pids/x 2>/dev/null && echo writable || echo ro"
+    } else {
+        "cat /sys/fs/cgroup/memory.max; ls /sys/fs/cgroup | grep -c wharf; \
+         touch /sys/fs/cgroup/x 2>/dev/null && echo writable || echo ro"
+    };
+    for c in CLIS {
+        let lines = run_sh(&d, c, &["--memory", "64m"], &format!("{script}; true"));
+        assert_eq!(lines, ["67108864", "0", "ro"], "{c}");
+    }
+}
+
 #[test]
 fn resources_are_set_and_enforced_in_the_cgroup() {
     let Some(d) = setup() else { return };
