@@ -50,7 +50,6 @@ pub fn main(args: &[String]) -> i32 {
                 pid: Some(shim.init.pid),
                 ..Default::default()
             });
-            sys::shed_pages();
             shim.serve();
             0
         }

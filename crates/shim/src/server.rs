@@ -20,6 +20,10 @@ use crate::protocol::{self, AttachSpec, ExitRecord, Request, Response};
 const DRAIN: Duration = Duration::from_secs(2);
 /// How long attached clients get to take their last output once everything has ended.
 const LINGER: Duration = Duration::from_secs(5);
+/// How long after setup or the last request the shim gives back the pages they needed
+/// ([`crate::sys::shed_pages`]): late enough to stay off the path of `attach`/`start`/`wait`
+/// (a `run --rm` of a short command never gets there), early enough that an idle shim is small.
+const SHED_AFTER: Duration = Duration::from_millis(250);
 
 /// A supervised process: the init or an exec.
 pub struct Proc {
@@ -102,6 +106,7 @@ pub struct Shim {
     /// The container's cgroup (spec `cgroupsPath`), asked about OOM kills when init dies.
     pub cgroups_path: String,
     linger_until: Option<Instant>,
+    shed_at: Option<Instant>,
 }
 
 fn now() -> String {
@@ -177,6 +182,7 @@ impl Shim {
             subreaper: false,
             cgroups_path: String::new(),
             linger_until: None,
+            shed_at: Some(Instant::now() + SHED_AFTER),
         }
     }
 
@@ -189,6 +195,10 @@ impl Shim {
             }
             self.poll_once();
             self.reap_orphans();
+            if self.shed_at.is_some_and(|t| Instant::now() >= t) {
+                self.shed_at = None;
+                crate::sys::shed_pages();
+            }
         }
     }
 
@@ -262,8 +272,8 @@ impl Shim {
                     tags.push(Tag::Client(which, i));
                 }
             }
-            if let Some(l) = self.linger_until {
-                timeout = timeout.min(l.saturating_duration_since(Instant::now()));
+            for t in [self.linger_until, self.shed_at].into_iter().flatten() {
+                timeout = timeout.min(t.saturating_duration_since(Instant::now()));
             }
             let ts = Timespec {
                 tv_sec: timeout.as_secs() as i64,
@@ -431,8 +441,9 @@ impl Shim {
                 Err(_) => break,
             }
         }
-        // Requests are rare; the code and memory they needed need not stay resident.
-        crate::sys::shed_pages();
+        // Requests are rare; the code and memory they needed need not stay resident once
+        // they stop coming.
+        self.shed_at = Some(Instant::now() + SHED_AFTER);
     }
 
     fn handle_conn(&mut self, s: UnixStream) {
