@@ -67,6 +67,30 @@ fn assert_nothing_left(d: &TestDaemon) {
         .filter(|n| d.container_ids().contains(n))
         .collect();
     assert!(leftovers.is_empty(), "cgroups left: {leftovers:?}");
+    // Removed containers' files: gone from `containers` at once, deleted from `tmp` soon after.
+    let entries = |dir: &str, prefix: &str| -> Vec<String> {
+        std::fs::read_dir(d.root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(prefix))
+            .collect()
+    };
+    let ids = ok(&d.wharf(&["ps", "-aq", "--no-trunc"]));
+    let dirs: Vec<String> = entries("containers", "")
+        .into_iter()
+        .filter(|n| !ids.contains(n))
+        .collect();
+    assert!(
+        dirs.is_empty(),
+        "directories of removed containers: {dirs:?}"
+    );
+    assert!(
+        eventually(10, || entries("tmp", "removed-container-").is_empty()),
+        "removed containers' files not deleted: {:?}",
+        entries("tmp", "removed-container-")
+    );
     let root = d.root.display().to_string();
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(

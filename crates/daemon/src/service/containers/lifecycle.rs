@@ -795,6 +795,33 @@ pub async fn remove_unlocked(
     Ok(())
 }
 
+/// Takes a container's directory away at once, by renaming it into the data root's `tmp`
+/// (emptied at every engine start), and deletes it in the background: the caller (`rm`, or
+/// the `--rm` a client waits for) does not wait for every file of a writable layer and its
+/// logs to be unlinked. Falls back to deleting in place when the rename is refused.
+fn discard_dir(e: &Engine, dir: &std::path::Path, id: &str) -> Result<(), wharf_store::StoreError> {
+    let trash = e
+        .config
+        .data_root
+        .join("tmp")
+        .join(format!("removed-container-{id}"));
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        return fsutil::remove_all(dir);
+    };
+    match std::fs::rename(dir, &trash) {
+        Ok(()) => {
+            rt.spawn_blocking(move || {
+                if let Err(err) = fsutil::remove_all(&trash) {
+                    tracing::warn!(path = %trash.display(), error = %err, "deleting a removed container's files");
+                }
+            });
+            Ok(())
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) => fsutil::remove_all(dir),
+    }
+}
+
 /// Removes everything a container owns: a shim still lingering, its directory (record, writable
 /// layer, logs), and anonymous volumes (with `volumes`).
 fn cleanup(e: &Engine, c: &Ctr, volumes: bool) -> Result<Vec<String>, ApiError> {
@@ -806,7 +833,7 @@ fn cleanup(e: &Engine, c: &Ctr, volumes: bool) -> Result<Vec<String>, ApiError> 
     if d.join(wharf_shim::protocol::SOCKET).exists() {
         let _ = shim::call_blocking(&d, &Request::Shutdown, &[]);
     }
-    fsutil::remove_all(&d).map_err(|err| {
+    discard_dir(e, &d, &rec.id).map_err(|err| {
         ApiError::internal(format!("unable to remove filesystem for {}: {err}", rec.id))
     })?;
     let mut removed = Vec::new();
