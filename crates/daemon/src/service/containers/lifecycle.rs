@@ -443,14 +443,21 @@ pub async fn on_exit(e: &Arc<Engine>, c: &Arc<Ctr>, exit: ExitRecord) {
             h.status = "unhealthy".into();
         }
     }
-    persist(e, c).await;
+    // A --rm container's record is about to go: writing its exit first would only delay the
+    // client waiting for the removal. Should the engine die in between, the record still says
+    // running and the start-up re-adoption finds the exit on the shim's side and removes it.
+    let auto_remove = c.lock().host_config.auto_remove;
+    if !auto_remove {
+        persist(e, c).await;
+    }
     c.count_exit();
     c.notify();
     event(e, c, "die", &[("exitCode", exit.exit_code.to_string())]);
-    let auto_remove = c.lock().host_config.auto_remove;
     if auto_remove {
-        if c.lock().state.status != Status::Removing {
-            let _ = remove_unlocked(e, c, true, true).await;
+        if c.lock().state.status != Status::Removing
+            && remove_unlocked(e, c, true, true).await.is_err()
+        {
+            persist(e, c).await;
         }
         return;
     }
