@@ -116,6 +116,18 @@ fn seed_003_pid_1_is_the_command_and_run_pulls_nothing_when_local() {
     assert_nothing_left(&d);
 }
 
+/// Removal moves a container's directory into the data root's `tmp`; without that directory
+/// it must still remove it (in place) rather than leave it behind.
+#[test]
+fn rm_removes_the_directory_even_without_the_data_roots_tmp() {
+    let Some(d) = setup() else { return };
+    std::fs::remove_dir_all(d.root.join("tmp")).unwrap();
+    ok(&d.wharf(&["run", "--rm", "busybox", "true"]));
+    ok(&d.wharf(&["run", "--name", "kept", "busybox", "true"]));
+    ok(&d.wharf(&["rm", "kept"]));
+    assert_nothing_left(&d);
+}
+
 #[test]
 fn seed_003_create_then_start_then_attach() {
     let Some(d) = setup() else { return };

@@ -824,7 +824,7 @@ fn discard_dir(e: &Engine, dir: &std::path::Path, id: &str) -> Result<(), wharf_
             });
             Ok(())
         }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        // Already gone, or the rename is refused (no `tmp`, another filesystem): in place.
         Err(_) => fsutil::remove_all(dir),
     }
 }
