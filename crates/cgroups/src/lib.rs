@@ -10,8 +10,10 @@
 //!
 //! All operations need write access to the cgroup filesystem (root, or a delegated tree).
 
+mod bpf;
 mod cgroup;
 pub mod convert;
+mod devfilter;
 mod devices;
 mod error;
 mod fsutil;

@@ -55,16 +55,11 @@ impl V2Cgroup {
             .iter()
             .map(DeviceRule::parse)
             .collect::<Result<Vec<_>, _>>()?;
-        // "Allow everything" (--privileged) needs no filter; anything else needs a
-        // BPF_PROG_TYPE_CGROUP_DEVICE program, not implemented yet.
+        // "Allow everything" (--privileged) needs no filter; other rules become an eBPF
+        // device program on the cgroup.
         let allow_all = rules.last().is_some_and(|r| r.allow && r.is_everything());
         if !rules.is_empty() && !allow_all {
-            return Err(CgroupError::InvalidResource {
-                field: "devices",
-                reason: "device rules on cgroup v2 need an eBPF device filter, which wharf \
-                         does not implement yet; pass no device rules on v2"
-                    .into(),
-            });
+            crate::bpf::attach_device_filter(dir, &crate::devfilter::program(&rules))?;
         }
         if let Some(m) = &res.memory {
             if let Some(s) = swap_to_v2(m.swap, m.limit)? {

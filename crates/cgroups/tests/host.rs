@@ -25,13 +25,27 @@ struct Fixture {
 impl Fixture {
     /// `None` (test skipped) if cgroups cannot be managed here.
     fn new(test: &str) -> Option<Fixture> {
-        let hierarchy = match Hierarchy::detect() {
-            Ok(h) => h,
+        match Hierarchy::detect() {
+            Ok(h) => Fixture::on(test, h),
             Err(e) => {
                 eprintln!("skipping {test}: {e}");
-                return None;
+                None
             }
+        }
+    }
+
+    /// On the v2 tree: the host's only hierarchy, or the controller-less unified tree of a
+    /// hybrid host.
+    fn v2(test: &str) -> Option<Fixture> {
+        let h = Hierarchy::detect().ok()?;
+        let h = match h.mode() {
+            Mode::Unified => h,
+            _ => Hierarchy::unified_at(h.unified_root()?),
         };
+        Fixture::on(test, h)
+    }
+
+    fn on(test: &str, hierarchy: Hierarchy) -> Option<Fixture> {
         let name = format!("/wharf-test-{}-{test}", std::process::id());
         let f = Fixture {
             hierarchy,
@@ -417,4 +431,46 @@ fn v1_device_rules() {
     assert!(!status.success());
     let err = f.stderr(i);
     assert!(err.contains("Operation not permitted"), "{err}");
+}
+
+/// cgroup v2 has no devices.allow: the rules become an eBPF program on the cgroup, which the
+/// kernel asks on every open and mknod of a device node.
+#[test]
+fn v2_device_rules_through_an_ebpf_filter() {
+    let Some(mut f) = Fixture::v2("v2devices") else {
+        eprintln!("skipping: no cgroup v2 tree");
+        return;
+    };
+    let dev = |allow: bool, kind: Option<&str>, major, minor, access: &str| {
+        wharf_cgroups::LinuxDeviceCgroup {
+            allow,
+            kind: kind.map(str::to_string),
+            major,
+            minor,
+            access: Some(access.into()),
+        }
+    };
+    let res = LinuxResources {
+        devices: vec![
+            dev(false, None, None, None, "rwm"),
+            dev(true, Some("c"), Some(1), Some(3), "rwm"),
+            dev(true, Some("c"), Some(1), Some(5), "r"),
+        ],
+        ..Default::default()
+    };
+    let cg = f.create("", &res).unwrap();
+    // /dev/null (1:3) opens; /dev/zero (1:5) reads but does not open for writing; /dev/full
+    // (1:7) is not listed at all.
+    let i = f.run_in(
+        &cg,
+        "echo > /dev/null && head -c1 /dev/zero >/dev/null && echo readable; \
+         echo x 2>/dev/null > /dev/zero || echo zero-write-denied; \
+         head -c1 /dev/full >/dev/null 2>&1 || echo full-denied",
+    );
+    let status = f.wait(i, Duration::from_secs(5)).unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut f.children[i].stdout.take().unwrap(), &mut out).unwrap();
+    let err = f.stderr(i);
+    assert!(status.success(), "{status:?} {out} {err}");
+    assert_eq!(out, "readable\nzero-write-denied\nfull-denied\n", "{err}");
 }
