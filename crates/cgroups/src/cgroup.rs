@@ -251,3 +251,42 @@ mod tests {
         }
     }
 }
+
+/// Starts the kernel's wait for the next cgroup migration now, off the caller's path.
+///
+/// Moving a process into a cgroup (what starting a container does) takes the kernel's global
+/// threadgroup lock for writing. On kernels where no hierarchy is mounted with
+/// `favordynmods`, the first such writer after a quiet moment waits for a whole RCU grace
+/// period (about 7 ms on a 2-core VM); writers arriving during that grace period, or within
+/// one more after it, wait only for what is left of it. A move of this process into the
+/// cgroup it is already in, begun as a container start begins, overlaps that wait with the
+/// start's network and shim set-up. Errors are irrelevant: the lock is taken before any check.
+pub fn prime_migration() {
+    let Ok(h) = Hierarchy::detect() else {
+        return;
+    };
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let path_in = |v2: bool, controller: Option<&str>| {
+        own.lines().find_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, ctrls, path) = (f.next()?, f.next()?, f.next()?);
+            let hit = match controller {
+                None => v2 && ctrls.is_empty(),
+                Some(c) => ctrls.split(',').any(|x| x == c),
+            };
+            hit.then(|| path.trim_start_matches('/').to_string())
+        })
+    };
+    let target = match (h.unified_root(), h.v1_mounts().first()) {
+        (Some(root), _) => path_in(true, None).map(|p| root.join(p)),
+        (None, Some(m)) => m
+            .controllers
+            .first()
+            .and_then(|c| path_in(false, Some(c)))
+            .map(|p| m.mount_point.join(p)),
+        (None, None) => None,
+    };
+    if let Some(dir) = target {
+        let _ = crate::fsutil::write(&dir.join("cgroup.procs"), &std::process::id().to_string());
+    }
+}

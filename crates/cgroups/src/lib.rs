@@ -23,7 +23,7 @@ mod stats;
 mod v1;
 mod v2;
 
-pub use cgroup::Cgroup;
+pub use cgroup::{Cgroup, prime_migration};
 pub use error::CgroupError;
 pub use hierarchy::{Hierarchy, Mode, V1Mount, detect};
 pub use resources::{

@@ -237,6 +237,9 @@ pub async fn start_locked(e: &Arc<Engine>, c: &Arc<Ctr>) -> Result<bool, ApiErro
     }
     c.restart_pending
         .store(false, std::sync::atomic::Ordering::SeqCst);
+    // The container's cgroup migration comes a few ms from now; let its kernel-side wait
+    // begin here (see `prime_migration`).
+    tokio::task::spawn_blocking(wharf_cgroups::prime_migration);
     let c2 = c.clone();
     let t0 = std::time::Instant::now();
     let prepared = e
