@@ -230,28 +230,6 @@ impl Cgroup {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths() {
-        assert_eq!(relative("/wharf/abc").unwrap(), Path::new("wharf/abc"));
-        for bad in [
-            "",
-            "/",
-            "wharf/x",
-            "/wharf/../etc",
-            "/wharf//x",
-            "/wharf/x/",
-            "/./x",
-            "/x/.",
-        ] {
-            assert!(relative(bad).is_err(), "{bad:?}");
-        }
-    }
-}
-
 /// Starts the kernel's wait for the next cgroup migration now, off the caller's path.
 ///
 /// Moving a process into a cgroup (what starting a container does) takes the kernel's global
@@ -288,5 +266,27 @@ pub fn prime_migration() {
     };
     if let Some(dir) = target {
         let _ = crate::fsutil::write(&dir.join("cgroup.procs"), &std::process::id().to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(relative("/wharf/abc").unwrap(), Path::new("wharf/abc"));
+        for bad in [
+            "",
+            "/",
+            "wharf/x",
+            "/wharf/../etc",
+            "/wharf//x",
+            "/wharf/x/",
+            "/./x",
+            "/x/.",
+        ] {
+            assert!(relative(bad).is_err(), "{bad:?}");
+        }
     }
 }
