@@ -2,6 +2,19 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
+
+static GIT_COMMIT: OnceLock<&'static str> = OnceLock::new();
+
+/// Records the commit the running binary was built from (set once by `main`).
+pub fn set_git_commit(commit: &'static str) {
+    let _ = GIT_COMMIT.set(commit);
+}
+
+/// The commit the running binary was built from; empty when unknown.
+pub fn git_commit() -> &'static str {
+    GIT_COMMIT.get().copied().unwrap_or("")
+}
 
 /// An API version `major.minor` (Docker only ever uses major 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -17,10 +17,6 @@ pub use config::DaemonConfig;
 pub use engine::{Engine, EngineError};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-pub const GIT_COMMIT: &str = match option_env!("WHARF_GIT_COMMIT") {
-    Some(c) => c,
-    None => "",
-};
 /// Shown where dockerd shows its Go version.
 pub const RUST_VERSION: &str = "rust";
 

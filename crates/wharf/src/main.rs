@@ -4,6 +4,7 @@
 mod daemon_cmd;
 
 fn main() {
+    wharf_api::version::set_git_commit(env!("WHARF_GIT_COMMIT"));
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let status = match argv.first().map(String::as_str) {
         Some("daemon") => daemon_cmd::run(&argv[1..]),

@@ -287,3 +287,33 @@ fn the_copying_vfs_driver_serves_the_same_image_commands() {
         0
     );
 }
+
+/// `version` names the commit the binary was built from, for both CLIs (as Docker's "Git
+/// commit"), when it was built in a git checkout.
+#[test]
+fn version_names_the_git_commit_built_from() {
+    if skip_unless_root() {
+        return;
+    }
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=7", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let Some(head) = head else {
+        eprintln!("skipped: not built from a git checkout");
+        return;
+    };
+    let d = TestDaemon::start();
+    let fmt = "{{.Client.GitCommit}} {{.Server.GitCommit}}";
+    assert_eq!(
+        ok(&d.wharf(&["version", "--format", fmt])).trim(),
+        format!("{head} {head}")
+    );
+    if docker_available() {
+        let server = ok(&d.docker(&["version", "--format", "{{.Server.GitCommit}}"]));
+        assert_eq!(server.trim(), head);
+    }
+}

@@ -112,7 +112,7 @@ fn client_json() -> serde_json::Value {
         "Version": env!("CARGO_PKG_VERSION"),
         "ApiVersion": "1.50",
         "DefaultAPIVersion": "1.50",
-        "GitCommit": option_env!("WHARF_GIT_COMMIT").unwrap_or(""),
+        "GitCommit": wharf_api::version::git_commit(),
         "GoVersion": "",
         "Os": "linux",
         "Arch": goarch(),
