@@ -75,9 +75,10 @@ impl Http {
     pub async fn send(&self, req: Request<Body>) -> Result<Response<Incoming>> {
         let method = req.method().clone();
         let url = req.uri().to_string();
+        let addr = authority(req.uri());
         match tokio::time::timeout(HEADER_TIMEOUT, self.client.request(req)).await {
             Ok(Ok(r)) => Ok(r),
-            Ok(Err(e)) => Err(RegistryError::transport(&method, &url, describe(&e))),
+            Ok(Err(e)) => Err(RegistryError::transport(&method, &url, describe(&e, &addr))),
             Err(_) => Err(RegistryError::transport(
                 &method,
                 &url,
@@ -93,18 +94,123 @@ impl Default for Http {
     }
 }
 
-/// The innermost cause of a hyper client error (`connection refused`, not `client error`).
-fn describe(e: &hyper_util::client::legacy::Error) -> String {
+/// `host:port` of a URL, the port filled in from the scheme.
+fn authority(uri: &http::Uri) -> String {
+    let host = uri.host().unwrap_or_default();
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("http") {
+            80
+        } else {
+            443
+        });
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// The innermost cause of a hyper client error, worded as Docker (Go's net and tls
+/// packages) words it: `dial tcp host:port: connect: connection refused`, not `client error`.
+fn describe(e: &hyper_util::client::legacy::Error, addr: &str) -> String {
     let mut src: &dyn std::error::Error = e;
     let mut last = src.to_string();
+    let mut io_kind = None;
     while let Some(s) = src.source() {
         last = s.to_string();
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
         src = s;
     }
-    if e.is_connect() && !last.contains("connect") {
-        format!("dial tcp: {last}")
-    } else {
-        last
+    go_wording(&last, io_kind, addr, e.is_connect())
+}
+
+fn go_wording(
+    last: &str,
+    io_kind: Option<std::io::ErrorKind>,
+    addr: &str,
+    connect: bool,
+) -> String {
+    use std::io::ErrorKind as K;
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    if last.contains("failed to lookup address information") || last.contains("dns error") {
+        return format!("dial tcp: lookup {host}: no such host");
+    }
+    if last.contains("certificate") || last.contains("handshake") {
+        return format!("tls: failed to verify certificate: {last}");
+    }
+    let connect_reason = match io_kind {
+        Some(K::ConnectionRefused) => Some("connect: connection refused"),
+        Some(K::TimedOut) => Some("i/o timeout"),
+        Some(K::NetworkUnreachable) => Some("connect: network is unreachable"),
+        Some(K::HostUnreachable) => Some("connect: no route to host"),
+        _ => None,
+    };
+    match connect_reason {
+        Some(r) if connect => format!("dial tcp {addr}: {r}"),
+        _ if connect && !last.contains("connect") => format!("dial tcp {addr}: {last}"),
+        _ => last.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod wording_tests {
+    use super::*;
+    use std::io::ErrorKind as K;
+
+    #[test]
+    fn transport_failures_are_worded_as_dockerd_words_them() {
+        let refused = go_wording(
+            "Connection refused (os error 111)",
+            Some(K::ConnectionRefused),
+            "localhost:5999",
+            true,
+        );
+        assert_eq!(
+            refused,
+            "dial tcp localhost:5999: connect: connection refused"
+        );
+        let dns = go_wording(
+            "failed to lookup address information: Name or service not known",
+            None,
+            "nonexistent.invalid:443",
+            true,
+        );
+        assert_eq!(dns, "dial tcp: lookup nonexistent.invalid: no such host");
+        let tls = go_wording(
+            "invalid peer certificate: certificate not valid for name \"10.0.0.1\"",
+            None,
+            "10.0.0.1:5000",
+            true,
+        );
+        assert!(tls.starts_with("tls: failed to verify certificate: invalid peer certificate"));
+        assert_eq!(
+            go_wording("timed out", Some(K::TimedOut), "[::1]:5000", true),
+            "dial tcp [::1]:5000: i/o timeout"
+        );
+        // Not a connect failure: the cause as it is.
+        assert_eq!(
+            go_wording(
+                "connection closed before message completed",
+                None,
+                "r:443",
+                false
+            ),
+            "connection closed before message completed"
+        );
+    }
+
+    #[test]
+    fn authority_fills_the_port_from_the_scheme() {
+        let u = |s: &str| s.parse::<http::Uri>().unwrap();
+        assert_eq!(
+            authority(&u("https://registry.test/v2/")),
+            "registry.test:443"
+        );
+        assert_eq!(authority(&u("http://127.0.0.1:5000/v2/")), "127.0.0.1:5000");
+        assert_eq!(authority(&u("http://[::1]:5000/v2/")), "[::1]:5000");
     }
 }
 
