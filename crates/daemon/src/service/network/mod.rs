@@ -160,9 +160,9 @@ impl Networks {
             }
         }
         let firewall: Option<Box<dyn Firewall>> = if wharf_network::nft::available() {
-            Some(Box::new(wharf_network::nft::Nftables {
-                table: naming.table.clone(),
-            }))
+            Some(Box::new(wharf_network::nft::Nftables::new(
+                naming.table.clone(),
+            )))
         } else {
             tracing::warn!("nft not found: no NAT for bridge networks (install nftables)");
             None
