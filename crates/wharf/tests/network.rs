@@ -459,6 +459,10 @@ fn fifty_published_containers_leave_nothing_after_rm() {
     }
     let left: Vec<&String> = veths.iter().filter(|v| link_exists(v)).collect();
     assert!(left.is_empty(), "veths left: {left:?}");
+    // The exit-time rewrite runs in the background: the rules go soon after.
+    while nft_table(&table).unwrap_or_default().contains("dnat") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let rules = nft_table(&table).unwrap_or_default();
     assert!(!rules.contains("dnat"), "{rules}");
     for p in ports {
@@ -645,6 +649,9 @@ fn restart_after_kill9_keeps_ports_and_clears_leftovers_beside_foreign_devices()
         TcpListener::bind(("127.0.0.1", p)).is_ok(),
         "port {p} still held"
     );
+    while nft_table(&table).unwrap_or_default().contains("dnat") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let rules = nft_table(&table).unwrap_or_default();
     assert!(!rules.contains("dnat"), "{rules}");
     assert!(link_exists(&foreign_bridge) && link_exists(&foreign_veth));

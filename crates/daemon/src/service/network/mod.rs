@@ -124,9 +124,11 @@ pub struct Networks {
     db: Arc<Db>,
     pub engine_id: String,
     pub naming: Naming,
-    firewall: Option<Box<dyn Firewall>>,
+    firewall: Option<Arc<dyn Firewall>>,
     pub shared: Arc<Mutex<NetState>>,
-    fw_lock: Mutex<()>,
+    fw_lock: Arc<Mutex<()>>,
+    /// Rewrites started by [`Networks::apply_firewall_later`] and not finished yet.
+    fw_pending: Arc<std::sync::atomic::AtomicUsize>,
     pub rt: tokio::runtime::Handle,
 }
 
@@ -159,8 +161,8 @@ impl Networks {
                 nets.insert(rec.id.clone(), rec);
             }
         }
-        let firewall: Option<Box<dyn Firewall>> = if wharf_network::nft::available() {
-            Some(Box::new(wharf_network::nft::Nftables::new(
+        let firewall: Option<Arc<dyn Firewall>> = if wharf_network::nft::available() {
+            Some(Arc::new(wharf_network::nft::Nftables::new(
                 naming.table.clone(),
             )))
         } else {
@@ -177,7 +179,8 @@ impl Networks {
                 next_port: 0,
                 ..Default::default()
             })),
-            fw_lock: Mutex::new(()),
+            fw_lock: Arc::new(Mutex::new(())),
+            fw_pending: Default::default(),
             rt: tokio::runtime::Handle::current(),
         })
     }
@@ -222,8 +225,47 @@ impl Networks {
             .map_err(|e| ApiError::internal(format!("programming the firewall: {e}")))
     }
 
-    /// Removes the engine's rules.
+    /// Writes the engine's rules for the state current when it runs, in the background: a
+    /// rewrite that removes rules waits for an RCU grace period, which a container's exit
+    /// need not wait for. [`Networks::await_firewall`] lets a starting container wait for it.
+    pub fn apply_firewall_later(&self) {
+        let Some(fw) = self.firewall.clone() else {
+            return;
+        };
+        use std::sync::atomic::Ordering;
+        let (lock, shared, pending) = (
+            self.fw_lock.clone(),
+            self.shared.clone(),
+            self.fw_pending.clone(),
+        );
+        pending.fetch_add(1, Ordering::SeqCst);
+        self.rt.spawn_blocking(move || {
+            {
+                let _g = lock.lock().unwrap_or_else(|p| p.into_inner());
+                let rules = firewall::ruleset(&shared.lock().unwrap_or_else(|p| p.into_inner()));
+                if let Err(e) = fw.apply(&rules) {
+                    tracing::warn!(error = %e, "removing published ports' rules");
+                }
+            }
+            pending.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+
+    /// Waits (a few ms at most, normally) until background rewrites are done, so that an
+    /// address given back by an exited container cannot reach a new one while the exited
+    /// one's port rules still point at it.
+    pub fn await_firewall(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.fw_pending.load(std::sync::atomic::Ordering::SeqCst) > 0
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    /// Removes the engine's rules (after any background rewrite, which would write them again).
     pub fn remove_firewall(&self) {
+        self.await_firewall();
         if let Some(fw) = &self.firewall {
             let _g = self.fw_lock.lock().unwrap_or_else(|p| p.into_inner());
             if let Err(e) = fw.remove() {

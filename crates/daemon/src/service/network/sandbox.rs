@@ -145,6 +145,9 @@ pub fn attach(e: &Engine, c: &Ctr) -> Result<StartNet, ApiError> {
         return Ok(StartNet { netns: Some(ns) });
     }
     let nw = &e.networks;
+    // An exited container's port rules may still be going; its address must not be handed
+    // out before they are gone.
+    nw.await_firewall();
     let mut undo = Undo {
         nw,
         ctr: rec.id.clone(),
@@ -485,8 +488,8 @@ pub fn detach(e: &Engine, c: &Ctr) {
     let veths: Vec<String> = sb.endpoints.iter().map(|a| a.veth.clone()).collect();
     let nets: Vec<String> = sb.endpoints.iter().map(|a| a.net.clone()).collect();
     drop(sb);
-    if had_rules && let Err(err) = nw.apply_firewall() {
-        tracing::warn!(container = %c.id, error = %err.message, "removing published ports' rules");
+    if had_rules {
+        nw.apply_firewall_later();
     }
     // The veths go with the namespace; deleting the host ends makes that immediate without
     // making the caller wait for the kernel.
