@@ -291,6 +291,18 @@ impl SpecBuilder {
         self
     }
 
+    /// A user namespace of its own with these maps (`--userns-remap`).
+    pub fn user_namespace(
+        mut self,
+        uid: Vec<crate::spec::IdMapping>,
+        gid: Vec<crate::spec::IdMapping>,
+    ) -> Self {
+        let l = self.linux();
+        l.uid_mappings = uid;
+        l.gid_mappings = gid;
+        self.namespace(NamespaceType::User, NamespaceMode::Private)
+    }
+
     /// Join another container's network namespace (`--net container:ID`).
     pub fn join_netns(self, path: impl Into<String>) -> Self {
         self.namespace(NamespaceType::Network, NamespaceMode::Join(path.into()))
@@ -350,6 +362,7 @@ impl SpecBuilder {
         self.apply_capabilities()?;
         self.apply_namespaces();
         self.apply_mounts();
+        self.bind_sysfs_for_foreign_netns();
         self.apply_init();
         if self.privileged {
             let l = self.linux();
@@ -366,6 +379,32 @@ impl SpecBuilder {
         rules.append(&mut res.devices);
         res.devices = rules;
         Ok(self.spec)
+    }
+
+    /// sysfs can only be mounted by the user namespace owning the network namespace; a
+    /// container in its own user namespace that joins an existing (host-owned) network
+    /// namespace gets the host's `/sys` bound read-only instead, as runc does rootless.
+    fn bind_sysfs_for_foreign_netns(&mut self) {
+        let own_userns = matches!(
+            self.namespaces.get("user"),
+            Some((_, NamespaceMode::Private))
+        );
+        let own_netns = matches!(
+            self.namespaces.get("net"),
+            None | Some((_, NamespaceMode::Private))
+        );
+        if !own_userns || own_netns {
+            return;
+        }
+        for m in &mut self.spec.mounts {
+            if m.typ == "sysfs" {
+                m.typ = "bind".into();
+                m.source = "/sys".into();
+                m.options = ["rbind", "nosuid", "noexec", "nodev", "ro"]
+                    .map(String::from)
+                    .to_vec();
+            }
+        }
     }
 
     fn apply_env(&mut self) {

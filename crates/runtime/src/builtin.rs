@@ -140,6 +140,55 @@ fn fork_into(
     }
 }
 
+/// The caller's side of a new user namespace: wait for the child to have unshared it, write
+/// its maps, mount the rootfs idmapped for it, and learn the pid of the init (forked into the
+/// pid namespace the user namespace owns). Returns the init's pid.
+fn map_user_namespace(
+    child: Pid,
+    parent: &Channel,
+    spec: &Spec,
+    rootfs: Option<&crate::RootfsMount>,
+) -> Result<Pid, Error> {
+    match parent.recv() {
+        Ok(Msg::Userns) => {}
+        Ok(Msg::Failed(e)) => return Err(Error::Child(e)),
+        Ok(_) => return Err(Error::ChildVanished("unexpected message".into())),
+        Err(e) => return Err(Error::sys("read from container process", e)),
+    }
+    let linux = spec.linux.as_ref();
+    let uid = linux.map(|l| l.uid_mappings.as_slice()).unwrap_or_default();
+    let gid = linux.map(|l| l.gid_mappings.as_slice()).unwrap_or_default();
+    crate::userns::write_maps(child, uid, gid).map_err(|(what, e)| Error::sys(what, e))?;
+    let mounted = match rootfs {
+        Some(m) => {
+            let ns = crate::userns::open_userns(child)
+                .map_err(|e| Error::sys("open the container's user namespace", e))?;
+            Some(
+                m.detached_idmapped(ns.as_fd())
+                    .map_err(|e| Error::sys(format!("mount rootfs {} idmapped", m.fstype), e))?,
+            )
+        }
+        None => None,
+    };
+    parent
+        .send(&Msg::Mapped(mounted))
+        .map_err(|e| Error::sys("signal container process", e))?;
+    let new_pidns = linux
+        .and_then(|l| l.namespace(NamespaceType::Pid))
+        .is_some_and(|n| n.path.is_empty());
+    if !new_pidns {
+        return Ok(child);
+    }
+    let init = match parent.recv() {
+        Ok(Msg::Pid(p)) => Pid::from_raw(p as i32),
+        Ok(Msg::Failed(e)) => return Err(Error::Child(e)),
+        Ok(_) => return Err(Error::ChildVanished("unexpected message".into())),
+        Err(e) => return Err(Error::sys("read from container process", e)),
+    };
+    let _ = rustix::process::waitpid(Some(child), rustix::process::WaitOptions::empty());
+    init.ok_or_else(|| Error::ChildVanished("invalid init pid".into()))
+}
+
 /// Wait for the child's first report, cleaning up if it failed.
 fn await_ready(pid: Pid, parent: &Channel) -> Result<Option<OwnedFd>, Error> {
     let r = match parent.recv() {
@@ -184,9 +233,23 @@ impl Builtin {
         warnings: &mut Vec<String>,
     ) -> Result<(ContainerSetup, PidNs, JoinList), Error> {
         let linux = spec.linux.clone().unwrap_or_default();
-        if !linux.uid_mappings.is_empty() || linux.namespace(NamespaceType::User).is_some() {
-            return Err(Error::Unsupported("user namespaces"));
-        }
+        let userns = match linux.namespace(NamespaceType::User) {
+            None if linux.uid_mappings.is_empty() => false,
+            None => {
+                return Err(Error::Spec(
+                    "uidMappings need a user namespace in linux.namespaces".into(),
+                ));
+            }
+            Some(ns) if !ns.path.is_empty() => {
+                return Err(Error::Unsupported("joining an existing user namespace"));
+            }
+            Some(_) if linux.uid_mappings.is_empty() || linux.gid_mappings.is_empty() => {
+                return Err(Error::Spec(
+                    "a new user namespace needs linux.uidMappings and gidMappings".into(),
+                ));
+            }
+            Some(_) => true,
+        };
         let mut unshare = UnshareFlags::empty();
         let mut join = Vec::new();
         let mut pidns = PidNs::Same;
@@ -200,7 +263,10 @@ impl Builtin {
                 NamespaceType::Pid | NamespaceType::User => UnshareFlags::empty(),
             };
             match (ns.typ, ns.path.is_empty()) {
+                // Unshared after the user namespace, so that one owns it.
+                (NamespaceType::Pid, true) if userns => unshare |= UnshareFlags::NEWPID,
                 (NamespaceType::Pid, true) => pidns = PidNs::New,
+                (NamespaceType::User, _) => {}
                 (NamespaceType::Pid, false) => pidns = PidNs::Join(open_ns(&ns.path)?),
                 (NamespaceType::Mount, false) => {
                     return Err(Error::Unsupported("joining an existing mount namespace"));
@@ -241,7 +307,15 @@ impl Builtin {
                 linux.rootfs_propagation
             ))
         })?;
-        let sysctl: Vec<(String, String)> = linux.sysctl.clone().into_iter().collect();
+        let mut sysctl: Vec<(String, String)> = linux.sysctl.clone().into_iter().collect();
+        let joined_net = join.iter().any(|(t, _)| *t == NamespaceType::Network);
+        let sysctl_early = if userns && joined_net {
+            let (early, rest) = sysctl.into_iter().partition(|(k, _)| k.starts_with("net."));
+            sysctl = rest;
+            early
+        } else {
+            Vec::new()
+        };
         let _ = warnings;
         let uts = unshare.contains(UnshareFlags::NEWUTS);
         Ok((
@@ -263,6 +337,8 @@ impl Builtin {
                 masked: linux.masked_paths.clone(),
                 readonly: linux.readonly_paths.clone(),
                 readonly_root: spec.root.as_ref().is_some_and(|r| r.readonly),
+                userns,
+                sysctl_early,
             },
             pidns,
             join,
@@ -285,6 +361,11 @@ impl Runtime for Builtin {
         let seccomp = compile_seccomp(spec)?;
         let pplan = process_plan(process, seccomp.clone(), &mut warnings)?;
         let (setup, pidns, join) = Self::plan_container(spec, &opts, &mut warnings)?;
+        let userns = setup.userns;
+        if userns {
+            // The init is a grandchild (see `child`): it must be re-parented to us.
+            crate::runtime::set_child_subreaper()?;
+        }
         let linux = spec.linux.as_ref();
         let cgroup = match linux.map(|l| l.cgroups_path.as_str()).unwrap_or("") {
             "" => None,
@@ -316,13 +397,16 @@ impl Runtime for Builtin {
             Ok(p) => p,
             Err(e) => return Err(fail(cgroup, Error::sys("socketpair", e))),
         };
-        let (pid, parent) = match fork_into(pidns, plan, parent, child_end) {
+        let (mut pid, parent) = match fork_into(pidns, plan, parent, child_end) {
             Ok(r) => r,
             Err(e) => return Err(fail(cgroup, e)),
         };
         let result = (|| {
             if let Some(cg) = &cgroup {
                 cg.add_process(pid.as_raw_nonzero().get() as u32)?;
+            }
+            if userns {
+                pid = map_user_namespace(pid, &parent, spec, opts.rootfs)?;
             }
             parent
                 .send(&Msg::Continue)
@@ -409,6 +493,9 @@ impl Runtime for Builtin {
                 open_ns(&format!("/proc/{pid}/ns/{}", typ.proc_name()))?,
             ));
         }
+        // Everything else is joined while still privileged on the host (a network namespace
+        // the container's user namespace does not own could not be joined from inside it).
+        join.sort_by_key(|(t, _)| *t == NamespaceType::User);
         let pidns = if ns_differs(pid, "pid") {
             PidNs::Join(open_ns(&format!("/proc/{pid}/ns/pid"))?)
         } else {

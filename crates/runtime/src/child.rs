@@ -25,6 +25,13 @@ pub struct ContainerSetup {
     pub masked: Vec<String>,
     pub readonly: Vec<String>,
     pub readonly_root: bool,
+    /// Create a user namespace first (the caller writes its maps); `unshare` then includes
+    /// `CLONE_NEWPID` when the container has a pid namespace of its own, so that namespace
+    /// belongs to the user namespace.
+    pub userns: bool,
+    /// `net.*` sysctls of a joined network namespace: written before entering the user
+    /// namespace, which does not own that network namespace.
+    pub sysctl_early: Vec<(String, String)>,
 }
 
 /// Everything the child does, prepared before fork.
@@ -81,8 +88,24 @@ fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
             rustix::thread::move_into_link_name_space(std::os::fd::AsFd::as_fd(fd), None),
             || format!("join {} namespace", typ.proc_name()),
         )?;
+        if *typ == NamespaceType::User {
+            become_root().map_err(step)?;
+        }
     }
     if let Some(c) = &plan.container {
+        let mut detached_rootfs = None;
+        if c.userns {
+            write_sysctls(&c.sysctl_early)?;
+            at(sys::unshare(UnshareFlags::NEWUSER), || {
+                "unshare user namespace".into()
+            })?;
+            at(chan.send(&Msg::Userns), || "report user namespace".into())?;
+            match chan.recv() {
+                Ok(Msg::Mapped(fd)) => detached_rootfs = fd,
+                _ => sys::exit_now(1),
+            }
+            become_root().map_err(step)?;
+        }
         // Everything that does not depend on our cgroup first: the caller places us in the
         // container's cgroup meanwhile (on cgroup v1 moving a task waits for an RCU grace
         // period, ~10 ms, which this overlaps with the rootfs mount). The cgroup namespace
@@ -91,12 +114,33 @@ fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
         at(sys::unshare(c.unshare - UnshareFlags::NEWCGROUP), || {
             "unshare namespaces".into()
         })?;
-        c.rootfs.mount_root().map_err(step)?;
+        if c.unshare.contains(UnshareFlags::NEWPID) {
+            // Only our children enter the new pid namespace: the init is a child that
+            // carries on while we exit; the caller (a subreaper) adopts it.
+            match at(sys::fork(), || "fork into pid namespace".into())? {
+                sys::Forked::Child => {}
+                sys::Forked::Parent(pid) => {
+                    let _ = chan.send(&Msg::Pid(pid.as_raw_nonzero().get() as u32));
+                    sys::exit_now(0)
+                }
+            }
+        }
+        c.rootfs
+            .mount_root(detached_rootfs.as_ref())
+            .map_err(step)?;
+        drop(detached_rootfs);
         await_continue(chan);
+        let own_cgroups = if c.userns {
+            rootfs::parse_proc_cgroup(
+                &std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default(),
+            )
+        } else {
+            Vec::new()
+        };
         if !cgroupns.is_empty() {
             at(sys::unshare(cgroupns), || "unshare cgroup namespace".into())?;
         }
-        c.rootfs.setup_rest().map_err(step)?;
+        c.rootfs.setup_rest(&own_cgroups).map_err(step)?;
         if let Some(h) = &c.hostname {
             at(rustix::system::sethostname(h.as_bytes()), || {
                 "sethostname".into()
@@ -107,14 +151,7 @@ fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
                 "setdomainname".into()
             })?;
         }
-        for (k, v) in &c.sysctl {
-            let path = format!("/proc/sys/{}", k.replace('.', "/"));
-            std::fs::write(&path, v).map_err(|e| ChildError {
-                kind: ChildErrorKind::Setup,
-                step: format!("write sysctl {k}"),
-                errno: e.raw_os_error().unwrap_or(0),
-            })?;
-        }
+        write_sysctls(&c.sysctl)?;
         rootfs::readonly_paths(&c.readonly).map_err(step)?;
         rootfs::mask_paths(&c.masked).map_err(step)?;
         if c.readonly_root {
@@ -163,4 +200,26 @@ fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
         _ => sys::exit_now(1),
     }
     Err(process::exec(p, &resolved))
+}
+
+fn write_sysctls(list: &[(String, String)]) -> Result<(), ChildError> {
+    for (k, v) in list {
+        let path = format!("/proc/sys/{}", k.replace('.', "/"));
+        std::fs::write(&path, v).map_err(|e| ChildError {
+            kind: ChildErrorKind::Setup,
+            step: format!("write sysctl {k}"),
+            errno: e.raw_os_error().unwrap_or(0),
+        })?;
+    }
+    Ok(())
+}
+
+/// In a user namespace just entered: take uid and gid 0 of that namespace, so files we
+/// create are owned by its (mapped) root; capabilities there are already full.
+fn become_root() -> Result<(), (String, Errno)> {
+    use rustix::process::{Gid, Uid};
+    let r = |e| ("setresuid/setresgid 0 in user namespace".to_string(), e);
+    rustix::thread::set_thread_res_gid(Gid::ROOT, Gid::ROOT, Gid::ROOT).map_err(r)?;
+    rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT).map_err(r)?;
+    rustix::thread::set_thread_groups(&[]).map_err(r)
 }

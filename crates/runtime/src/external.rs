@@ -225,8 +225,12 @@ impl Runtime for External {
         std::fs::write(&config, spec.to_json()).map_err(|e| Error::io("write", &config, e))?;
         let mounted_rootfs = match opts.rootfs {
             Some(m) => {
-                m.mount_at(&root)
-                    .map_err(|e| Error::sys(format!("mount rootfs on {}", root.display()), e))?;
+                match idmapped_for(&spec) {
+                    Some((uid, gid)) => mount_idmapped(m, &root, uid, gid)?,
+                    None => m.mount_at(&root).map_err(|e| {
+                        Error::sys(format!("mount rootfs on {}", root.display()), e)
+                    })?,
+                }
                 Some(root.clone())
             }
             None => None,
@@ -363,4 +367,37 @@ fn unmount(path: Option<&Path>) {
 
 fn wrong_backend() -> Error {
     Error::Spec("container was not created by this runtime".into())
+}
+
+/// The id maps of a spec that creates a user namespace.
+fn idmapped_for(
+    spec: &crate::Spec,
+) -> Option<(&[crate::spec::IdMapping], &[crate::spec::IdMapping])> {
+    let l = spec.linux.as_ref()?;
+    let ns = l.namespace(crate::spec::NamespaceType::User)?;
+    (ns.path.is_empty() && !l.uid_mappings.is_empty())
+        .then_some((l.uid_mappings.as_slice(), l.gid_mappings.as_slice()))
+}
+
+/// Mount the rootfs for a container in a user namespace with those maps: the same idmapped
+/// layers as the built-in runtime's, through a namespace made only to carry the mapping.
+fn mount_idmapped(
+    m: &crate::RootfsMount,
+    root: &Path,
+    uid: &[crate::spec::IdMapping],
+    gid: &[crate::spec::IdMapping],
+) -> Result<(), Error> {
+    use std::os::fd::AsFd;
+    let ns = crate::userns::detached(uid, gid).map_err(|(what, e)| Error::sys(what, e))?;
+    let tree = m
+        .detached_idmapped(ns.as_fd())
+        .map_err(|e| Error::sys(format!("mount rootfs {} idmapped", m.fstype), e))?;
+    rustix::mount::move_mount(
+        &tree,
+        "",
+        rustix::fs::CWD,
+        root,
+        rustix::mount::MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+    )
+    .map_err(|e| Error::sys(format!("mount rootfs on {}", root.display()), e))
 }

@@ -23,6 +23,7 @@ mod safepath;
 pub mod spec;
 mod sync;
 mod sys;
+pub mod userns;
 mod view;
 
 pub use builder::{Bind, BuildError, NamespaceMode, Propagation, SpecBuilder};

@@ -5,15 +5,16 @@
 //! Everything is mounted in the container's own namespace, so nothing is visible on the host
 //! and everything disappears with the namespace.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{CWD, FileType, Mode, OFlags, makedev, mknodat, symlinkat};
 use rustix::io::Errno;
 use rustix::mount::{
     FsMountFlags, FsOpenFlags, MountAttrFlags, MountFlags, MountPropagationFlags, MoveMountFlags,
-    UnmountFlags, fsconfig_create, fsconfig_set_flag, fsconfig_set_string, fsmount, fsopen, mount,
-    mount_bind, mount_bind_recursive, mount_change, mount_remount, move_mount, unmount,
+    UnmountFlags, fsconfig_create, fsconfig_set_fd, fsconfig_set_flag, fsconfig_set_string,
+    fsmount, fsopen, mount, mount_bind, mount_bind_recursive, mount_change, mount_remount,
+    move_mount, unmount,
 };
 
 use crate::mountopts::{self, MountOptions};
@@ -107,6 +108,47 @@ impl RootfsMount {
             flags,
             Some(data.as_c_str()),
         )
+    }
+
+    /// For a container in the user namespace `userns`: a detached mount of this rootfs whose
+    /// read-only parts are idmapped (see [`crate::userns`]). An overlay gets each lower layer
+    /// as an idmapped clone (by descriptor, Linux 6.13+) with the upper and work directories
+    /// as they are; a plain directory is bound idmapped as a whole.
+    pub fn detached_idmapped(&self, userns: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+        if self.is_bind() {
+            let tree = crate::userns::idmapped_clone(&self.source, userns)?;
+            if self.options.split(',').any(|o| o == "ro") {
+                crate::sys::set_mount_readonly(tree.as_fd())?;
+            }
+            return Ok(tree);
+        }
+        let fs = fsopen(self.fstype.as_str(), FsOpenFlags::FSOPEN_CLOEXEC)?;
+        fsconfig_set_string(&fs, "source", self.source.as_str())?;
+        let mut attrs = MountAttrFlags::empty();
+        // The clones must outlive the superblock's creation: closing a detached tree's last
+        // descriptor unmounts it, and overlayfs clones its layers only then.
+        let mut layers = Vec::new();
+        for opt in self.options.split(',').filter(|o| !o.is_empty()) {
+            match opt.split_once('=') {
+                Some(("lowerdir", v)) if self.fstype == "overlay" => {
+                    for layer in v.split(':') {
+                        let tree = crate::userns::idmapped_clone(layer, userns)?;
+                        fsconfig_set_fd(&fs, "lowerdir+", tree.as_fd())?;
+                        layers.push(tree);
+                    }
+                }
+                Some((k, v)) => fsconfig_set_string(&fs, k, v)?,
+                None if opt == "ro" => attrs |= MountAttrFlags::MOUNT_ATTR_RDONLY,
+                None if opt == "rw" => {}
+                None if opt == "volatile" => {
+                    let _ = fsconfig_set_flag(&fs, opt);
+                }
+                None => fsconfig_set_flag(&fs, opt)?,
+            }
+        }
+        fsconfig_create(&fs)?;
+        drop(layers);
+        fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, attrs)
     }
 
     fn mount_fs(&self, target: &Path) -> Result<(), Errno> {
@@ -298,11 +340,18 @@ const DEFAULT_DEVICES: [(&str, u32, u32); 6] = [
 impl RootfsPlan {
     /// The first steps: propagation of `/` and the rootfs mount itself. They do not depend on
     /// the process's cgroup, so they can run while the caller places it.
-    pub fn mount_root(&self) -> Result<(), StepError> {
+    /// `detached`: the rootfs already mounted by the caller (user namespaces), to attach.
+    pub fn mount_root(&self, detached: Option<&OwnedFd>) -> Result<(), StepError> {
         at(mount_change("/", self.root_propagation), || {
             "make / rslave".into()
         })?;
         let root = self.root.as_path();
+        if let Some(fd) = detached {
+            return at(
+                move_mount(fd, "", CWD, root, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH),
+                || format!("attach rootfs on {}", root.display()),
+            );
+        }
         match &self.rootfs_mount {
             Some(m) => at(m.mount_at(root), || {
                 format!("mount rootfs {} on {}", m.fstype, root.display())
@@ -316,7 +365,11 @@ impl RootfsPlan {
 
     /// The spec's mounts (cgroup mounts show the process's own cgroup), devices, up to and
     /// including `pivot_root`; on return the cwd is the new `/`.
-    pub fn setup_rest(&self) -> Result<(), StepError> {
+    ///
+    /// `own_cgroups`: this process's cgroups ([`parse_proc_cgroup`], read before entering a
+    /// cgroup namespace), to bind instead of mounting hierarchies (inside a user namespace,
+    /// where cgroup v1 cannot be mounted); empty to follow `cgroups.bind_own`.
+    pub fn setup_rest(&self, own_cgroups: &[(Vec<String>, String)]) -> Result<(), StepError> {
         let root = self.root.as_path();
         let root_fd = at(
             rustix::fs::open(
@@ -327,7 +380,7 @@ impl RootfsPlan {
             || format!("open rootfs {}", root.display()),
         )?;
         for m in &self.mounts {
-            self.mount_one(&root_fd, m)?;
+            self.mount_one(&root_fd, m, own_cgroups)?;
         }
         if self.default_devices {
             self.create_devices(&root_fd)?;
@@ -353,7 +406,12 @@ impl RootfsPlan {
         Ok(())
     }
 
-    fn mount_one(&self, root: &OwnedFd, pm: &PlannedMount) -> Result<(), StepError> {
+    fn mount_one(
+        &self,
+        root: &OwnedFd,
+        pm: &PlannedMount,
+        own_cgroups: &[(Vec<String>, String)],
+    ) -> Result<(), StepError> {
         let m = &pm.mount;
         let dest = m.destination.as_str();
         let create = if pm.source_is_dir {
@@ -365,7 +423,7 @@ impl RootfsPlan {
         let target = proc_fd_path(&target_fd);
         let o = &pm.opts;
         if m.typ == "cgroup" {
-            return self.mount_cgroup(root, dest, &target, o);
+            return self.mount_cgroup(root, dest, &target, o, own_cgroups);
         }
         if pm.is_bind() {
             let r = if o.recursive {
@@ -394,10 +452,25 @@ impl RootfsPlan {
             } else {
                 m.source.as_str()
             };
-            at(
-                mount(src, target.as_str(), m.typ.as_str(), o.flags, data),
-                || format!("mount {dest}"),
-            )?;
+            match mount(src, target.as_str(), m.typ.as_str(), o.flags, data) {
+                // Inside a user namespace sysfs can only be mounted for a network namespace
+                // it owns; for a joined one, bind the host's, as runc does.
+                Err(Errno::PERM) if m.typ == "sysfs" => {
+                    at(mount_bind_recursive("/sys", target.as_str()), || {
+                        format!("bind /sys on {dest}")
+                    })?;
+                    let mounted = reopen(root, dest)?;
+                    at(
+                        mount_remount(
+                            proc_fd_path(&mounted).as_str(),
+                            MountFlags::BIND | o.flags,
+                            "",
+                        ),
+                        || format!("remount {dest}"),
+                    )?;
+                }
+                r => at(r, || format!("mount {dest}"))?,
+            }
         }
         if let Some(p) = o.propagation {
             let mounted = reopen(root, dest)?;
@@ -414,9 +487,12 @@ impl RootfsPlan {
         dest: &str,
         target: &str,
         o: &MountOptions,
+        own_cgroups: &[(Vec<String>, String)],
     ) -> Result<(), StepError> {
         let flags = o.flags & (MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC);
-        let own = if self.cgroups.bind_own {
+        let own = if !own_cgroups.is_empty() {
+            Some(own_cgroups.to_vec())
+        } else if self.cgroups.bind_own {
             let text = at(
                 std::fs::read_to_string("/proc/self/cgroup")
                     .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO)),
@@ -547,6 +623,8 @@ impl RootfsPlan {
                     makedev(*ma, *mi),
                 ) {
                     Ok(()) | Err(Errno::EXIST) => {}
+                    // No mknod inside a user namespace: bind the host's node, as runc does.
+                    Err(Errno::PERM) => bind_host_device(&pdir, name, path)?,
                     Err(e) => return Err((format!("mknod {path}"), e)),
                 }
             }
@@ -576,6 +654,22 @@ impl RootfsPlan {
         rustix::process::umask(old);
         r
     }
+}
+
+/// Bind the host's device node `path` onto an empty file `name` in `dir`.
+fn bind_host_device(dir: &OwnedFd, name: &std::ffi::OsStr, path: &str) -> Result<(), StepError> {
+    let f = at(
+        rustix::fs::openat(
+            dir,
+            name,
+            OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::from_raw_mode(0o600),
+        ),
+        || format!("create {path}"),
+    )?;
+    at(mount_bind(path, proc_fd_path(&f).as_str()), || {
+        format!("bind host {path}")
+    })
 }
 
 /// Open `dest` again after something was mounted on it (the old descriptor still names the

@@ -23,6 +23,9 @@ const CONTINUE: u8 = b'C';
 const START: u8 = b'S';
 const READY: u8 = b'R';
 const FAILED: u8 = b'E';
+const USERNS: u8 = b'U';
+const MAPPED: u8 = b'M';
+const PID: u8 = b'P';
 
 /// One message on the channel.
 #[derive(Debug)]
@@ -31,6 +34,13 @@ pub enum Msg {
     Start,
     Ready(Option<OwnedFd>),
     Failed(ChildError),
+    /// child → caller: in its new user namespace, waiting for the id maps.
+    Userns,
+    /// caller → child: maps written; optionally the rootfs, mounted and detached.
+    Mapped(Option<OwnedFd>),
+    /// child → caller: the pid (in the caller's namespace) of the process that carries on
+    /// as the container's init.
+    Pid(u32),
     /// The other end is closed.
     Eof,
 }
@@ -78,6 +88,13 @@ impl Channel {
             Msg::Continue => self.send_bytes(&[CONTINUE], None),
             Msg::Start => self.send_bytes(&[START], None),
             Msg::Ready(fd) => self.send_bytes(&[READY], fd.as_ref().map(|f| f.as_fd())),
+            Msg::Userns => self.send_bytes(&[USERNS], None),
+            Msg::Mapped(fd) => self.send_bytes(&[MAPPED], fd.as_ref().map(|f| f.as_fd())),
+            Msg::Pid(pid) => {
+                let mut buf = vec![PID];
+                buf.extend_from_slice(&pid.to_le_bytes());
+                self.send_bytes(&buf, None)
+            }
             Msg::Failed(e) => {
                 let kind = match e.kind {
                     ChildErrorKind::Setup => 0u8,
@@ -126,6 +143,9 @@ impl Channel {
             CONTINUE => Msg::Continue,
             START => Msg::Start,
             READY => Msg::Ready(fd),
+            USERNS => Msg::Userns,
+            MAPPED => Msg::Mapped(fd),
+            PID if n == 5 => Msg::Pid(u32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]])),
             FAILED if n >= 6 => Msg::Failed(ChildError {
                 kind: match buf[1] {
                     1 => ChildErrorKind::NotFound,

@@ -97,3 +97,71 @@ pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> Errno {
     unsafe { libc::execve(path.as_ptr(), av.as_ptr(), ev.as_ptr()) };
     Errno::from_raw_os_error(last_errno())
 }
+
+/// `struct mount_attr` of `mount_setattr(2)`.
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// Make the detached mount `tree` idmapped through the user namespace `userns`
+/// (`mount_setattr(MOUNT_ATTR_IDMAP)`, which rustix does not wrap).
+pub fn set_idmap(
+    tree: std::os::fd::BorrowedFd<'_>,
+    userns: std::os::fd::BorrowedFd<'_>,
+) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let attr = MountAttr {
+        attr_set: libc::MOUNT_ATTR_IDMAP,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: userns.as_raw_fd() as u64,
+    };
+    // SAFETY: `attr` is a valid mount_attr on our stack whose size we pass; the kernel only
+    // reads it. The empty path with AT_EMPTY_PATH names `tree` itself.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if r == -1 {
+        Err(Errno::from_raw_os_error(last_errno()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Make the detached mount `tree` read-only.
+pub fn set_mount_readonly(tree: std::os::fd::BorrowedFd<'_>) -> Result<(), Errno> {
+    use std::os::fd::AsRawFd;
+    let attr = MountAttr {
+        attr_set: libc::MOUNT_ATTR_RDONLY,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: as in `set_idmap`.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if r == -1 {
+        Err(Errno::from_raw_os_error(last_errno()))
+    } else {
+        Ok(())
+    }
+}
