@@ -40,6 +40,8 @@ pub struct DaemonConfig {
     /// json-file rotation defaults (`--log-opt max-size=…,max-file=…`).
     pub log_max_size: u64,
     pub log_max_file: u32,
+    /// `--userns-remap` as given (empty: off); resolved when the engine opens.
+    pub userns_remap: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +65,7 @@ impl Default for DaemonConfig {
             runtimes: Default::default(),
             log_max_size: DEFAULT_LOG_MAX_SIZE,
             log_max_file: DEFAULT_LOG_MAX_FILE,
+            userns_remap: String::new(),
         }
     }
 }
@@ -122,6 +125,7 @@ pub struct FileConfig {
     pub insecure_registries: Vec<String>,
     #[serde(default)]
     pub registry_mirrors: Vec<String>,
+    pub userns_remap: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +223,9 @@ impl DaemonConfig {
         }
         self.insecure_registries.extend(f.insecure_registries);
         self.registry_mirrors.extend(f.registry_mirrors);
+        if let Some(r) = f.userns_remap {
+            self.userns_remap = r;
+        }
         Ok(())
     }
 }

@@ -48,6 +48,8 @@ pub enum EngineError {
         stored: String,
         requested: String,
     },
+    #[error(transparent)]
+    Remap(#[from] crate::remap::RemapError),
 }
 
 /// Facts about the data root that must not change between runs.
@@ -59,6 +61,8 @@ struct EngineState {
 
 pub struct Engine {
     pub config: DaemonConfig,
+    /// `--userns-remap`, resolved: containers not opting out get a user namespace.
+    pub remap: Option<crate::remap::Remap>,
     pub id: String,
     pub db: Arc<Db>,
     pub images: ImageStore,
@@ -128,6 +132,10 @@ fn copy_tree(src: &Path, dst: &Path) -> std::io::Result<()> {
 
 impl Engine {
     pub fn open(config: DaemonConfig) -> Result<Engine, EngineError> {
+        let remap = match config.userns_remap.as_str() {
+            "" => None,
+            v => Some(crate::remap::resolve(v)?),
+        };
         let root = config.data_root.clone();
         let dr = |source| EngineError::DataRoot {
             path: root.clone(),
@@ -185,7 +193,11 @@ impl Engine {
         };
         let containers = Containers::open(&root.join("containers"), &images)
             .map_err(|e| EngineError::Containers(e.message))?;
-        let volumes = Volumes::new(db.clone(), &root.join("volumes"));
+        let volumes = Volumes::new(
+            db.clone(),
+            &root.join("volumes"),
+            remap.as_ref().map(|r| r.root()),
+        );
         let registry = wharf_registry::Registry::new(wharf_registry::RegistryConfig::new(
             &config.insecure_registries,
             &config.registry_mirrors,
@@ -195,6 +207,7 @@ impl Engine {
         Ok(Engine {
             registry,
             config,
+            remap,
             id: state.id,
             db,
             images,

@@ -6,6 +6,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod hostinfo;
+pub mod remap;
 pub mod request;
 pub mod router;
 pub mod server;

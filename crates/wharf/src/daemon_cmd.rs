@@ -55,6 +55,12 @@ fn daemon_flags() -> Vec<Flag> {
             "Enable insecure registry communication",
         ),
         Flag::list("registry-mirror", None, "list", "Preferred registry mirror"),
+        Flag::value(
+            "userns-remap",
+            None,
+            "string",
+            "User/Group setting for user namespaces",
+        ),
         Flag::bool("debug", Some('D'), "Enable debug mode"),
     ]
 }
@@ -94,6 +100,9 @@ fn build_config(p: &flags::Parsed) -> Result<DaemonConfig, String> {
     }
     c.insecure_registries.extend(p.list("insecure-registry"));
     c.registry_mirrors.extend(p.list("registry-mirror"));
+    if let Some(r) = p.value("userns-remap") {
+        c.userns_remap = r.to_string();
+    }
     if !c.data_root.is_absolute() {
         return Err(format!(
             "--data-root must be an absolute path, got {}",

@@ -180,10 +180,14 @@ pub async fn info(e: Arc<Engine>, _r: Req) -> Reply {
         containerd_commit: Commit::default(),
         runc_commit: Commit::default(),
         init_commit: Commit::default(),
-        security_options: vec![
-            "name=seccomp,profile=builtin".into(),
-            "name=cgroupns".into(),
-        ],
+        security_options: {
+            let mut v = vec!["name=seccomp,profile=builtin".to_string()];
+            if e.remap.is_some() {
+                v.push("name=userns".into());
+            }
+            v.push("name=cgroupns".into());
+            v
+        },
         warnings: None,
     };
     ok_json(&info)

@@ -32,6 +32,9 @@ pub struct VolumeRecord {
 pub struct Volumes {
     db: Arc<Db>,
     root: PathBuf,
+    /// Owner of new volumes' `_data` (the remapped root with `--userns-remap`, as dockerd's
+    /// remapped volume store).
+    owner: Option<(u32, u32)>,
 }
 
 /// Docker's volume name rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
@@ -43,10 +46,11 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 impl Volumes {
-    pub fn new(db: Arc<Db>, root: &Path) -> Volumes {
+    pub fn new(db: Arc<Db>, root: &Path, owner: Option<(u32, u32)>) -> Volumes {
         Volumes {
             db,
             root: root.to_path_buf(),
+            owner,
         }
     }
 
@@ -130,6 +134,11 @@ impl Volumes {
                 dir.display()
             ))
         })?;
+        if let Some((uid, gid)) = self.owner {
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| {
+                ApiError::internal(format!("create {name}: chown {}: {e}", dir.display()))
+            })?;
+        }
         self.db.write(|tx| tx.put(VOLUMES, &name, &rec))?;
         Ok((rec, true))
     }

@@ -118,6 +118,26 @@ fn validate_host_config(e: &Engine, hc: &mut wharf_api::HostConfig) -> Result<()
         // would make clients pull the image) and start fails with "network X not found".
         _ => {}
     }
+    match hc.userns_mode.as_str() {
+        "" | "host" => {}
+        m => return bad(format!("invalid USER mode: {m}")),
+    }
+    if super::uses_remap(e, hc).is_some() {
+        // dockerd's refusals, word for word.
+        if hc.privileged {
+            return bad("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode".into());
+        }
+        if hc.network_mode == "host" {
+            return bad(
+                "cannot share the host's network namespace when user namespaces are enabled".into(),
+            );
+        }
+        if hc.pid_mode == "host" {
+            return bad(
+                "cannot share the host PID namespace when user namespaces are enabled".into(),
+            );
+        }
+    }
     let r = &hc.resources;
     if r.memory > 0 && r.memory < 6 * 1024 * 1024 {
         return bad("Minimum memory limit allowed is 6MB".into());
@@ -312,6 +332,12 @@ pub fn create(
     undo.dir = Some(dir.clone());
     let chain = image.top_chain().map(|c| c.to_string());
     super::layer::prepare(e, &dir, chain.as_deref())?;
+    let remap = super::uses_remap(e, &hc);
+    if remap.is_some() && !super::layer::at(e, &dir, chain.as_deref())?.full_tree {
+        // The overlay's upper root is the container's `/`: its root must own it.
+        crate::remap::chown_to_root(remap, &dir.join("fs"))
+            .map_err(|err| ApiError::internal(format!("chown of the container layer: {err}")))?;
+    }
 
     let mut copy_up = Vec::new();
     for m in &mut specs {
@@ -353,6 +379,13 @@ pub fn create(
     if !copy_up.is_empty() {
         let layer = super::layer::at(e, &dir, chain.as_deref())?;
         super::fs::copy_up(&layer, &dir, &copy_up)?;
+        if let Some(r) = remap {
+            for (_, vol) in &copy_up {
+                crate::remap::shift_tree(r, vol).map_err(|err| {
+                    ApiError::internal(format!("chown of {}: {err}", vol.display()))
+                })?;
+            }
+        }
     }
 
     let host_network = hc.network_mode == "host";
@@ -377,6 +410,10 @@ pub fn create(
             host_network,
         ),
     )?;
+    for f in ["hostname", "hosts", "resolv.conf"] {
+        crate::remap::chown_to_root(remap, &dir.join(f))
+            .map_err(|err| ApiError::internal(format!("chown of {f}: {err}")))?;
+    }
 
     let runtime = if hc.runtime.is_empty() {
         e.config.default_runtime.clone()

@@ -131,6 +131,7 @@ fn prepare(e: &Engine, rec: &ContainerRecord, netns: Option<String>) -> Result<P
             joined_pid,
             init_binary: init,
             netns,
+            remap: super::uses_remap(e, &rec.host_config),
         },
     )?;
     let m = layer.mount();

@@ -335,3 +335,12 @@ pub fn new_id() -> String {
     }
     id
 }
+
+/// The remapping a container runs with: the daemon's `--userns-remap`, unless the
+/// container opted out with `--userns=host`.
+pub fn uses_remap<'a>(
+    e: &'a crate::engine::Engine,
+    hc: &wharf_api::HostConfig,
+) -> Option<&'a crate::remap::Remap> {
+    e.remap.as_ref().filter(|_| hc.userns_mode != "host")
+}

@@ -179,6 +179,8 @@ pub struct SpecInputs<'a> {
     pub init_binary: Option<&'a str>,
     /// The network namespace to join (bridge and `none` networks).
     pub netns: Option<String>,
+    /// `--userns-remap` when this container uses it (not `--userns=host`).
+    pub remap: Option<&'a crate::remap::Remap>,
 }
 
 fn ns_mode(mode: &str, joined: Option<u32>, kind: &str) -> NamespaceMode {
@@ -248,6 +250,9 @@ pub fn build(rec: &ContainerRecord, inp: &SpecInputs<'_>) -> Result<Spec, ApiErr
         ns_mode(&hc.ipc_mode, inp.joined_pid, "ipc"),
     );
     b = b.namespace(NamespaceType::Uts, ns_mode(&hc.uts_mode, None, "uts"));
+    if let Some(r) = inp.remap {
+        b = b.user_namespace(r.uid_maps.clone(), r.gid_maps.clone());
+    }
     if hc.cgroupns_mode == "host" {
         b = b.namespace(NamespaceType::Cgroup, NamespaceMode::Host);
     }
