@@ -301,6 +301,23 @@ pub fn chown_to_root(remap: Option<&Remap>, path: &Path) -> std::io::Result<()> 
     Ok(())
 }
 
+/// The same mapping for the archive code (cp into a container, commit).
+pub fn archive_map(r: &Remap) -> wharf_archive::IdMap {
+    let ranges = |maps: &[IdMapping]| {
+        maps.iter()
+            .map(|m| wharf_archive::IdRange {
+                container: m.container_id,
+                host: m.host_id,
+                size: m.size,
+            })
+            .collect()
+    };
+    wharf_archive::IdMap {
+        uids: ranges(&r.uid_maps),
+        gids: ranges(&r.gid_maps),
+    }
+}
+
 /// Shift the owners of everything under `dir` (the image content copied into a new volume)
 /// from container ids to the host ids they map to; ids without a mapping are left alone.
 pub fn shift_tree(r: &Remap, dir: &Path) -> std::io::Result<()> {

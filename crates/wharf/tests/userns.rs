@@ -244,7 +244,30 @@ fn remapped_containers_are_root_inside_and_unprivileged_outside() {
         assert!(err.contains(msg), "{opt}: {err}");
         ok(&run(&d, &[opt, "--userns=host"], "true"));
     }
+    // cp into and commit of a remapped container hold the container's ids, not the host's.
+    ok(&run_named(&d, "c2", "echo hi > /made && rm /etc/group"));
+    let file = d.dir.path().join("copied");
+    std::fs::write(&file, "x").unwrap();
+    ok(&d.wharf(&["cp", file.to_str().unwrap(), "c2:/copied"]));
+    ok(&d.wharf(&["commit", "c2", "committed"]));
+    for opts in [&[][..], &["--userns=host"][..]] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(opts);
+        args.extend_from_slice(&[
+            "committed",
+            "sh",
+            "-c",
+            "stat -c '%u:%g %n' /made /copied; test -e /etc/group && echo group-back; true",
+        ]);
+        let out = ok(&d.wharf(&args));
+        assert_eq!(out, "0:0 /made\n0:0 /copied\n", "{opts:?}");
+    }
+    ok(&d.wharf(&["rm", "c2"]));
     assert!(d.container_ids().is_empty());
+}
+
+fn run_named(d: &TestDaemon, name: &str, script: &str) -> Output {
+    d.wharf(&["run", "--name", name, "busybox", "sh", "-c", script])
 }
 
 /// Runs `wharf daemon` with `args` and expects it to exit at once with an error.

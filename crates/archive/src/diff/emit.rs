@@ -139,7 +139,9 @@ impl<'o, W: Write> Emitter<'o, W> {
         let mut h = Header::new(EntryKind::Regular, name);
         h.mode = 0o600;
         if let Some(st) = st {
-            (h.uid, h.gid) = self.container_ids(rel, st)?;
+            // overlayfs makes whiteouts with its mounter's ids (host root), which a remapped
+            // container's map does not cover; a whiteout's owner means nothing.
+            (h.uid, h.gid) = self.container_ids(rel, st).unwrap_or((0, 0));
             h.mtime = self.mtime(fsutil::mtime(st).0);
         }
         self.write_header(&h)

@@ -64,7 +64,9 @@ pub fn commit(e: &Engine, c: &Ctr, o: CommitOptions) -> Result<Digest, ApiError>
         shim::call_blocking(&dir, &Request::Pause, &[]).map_err(ApiError::from)?;
     }
     let upper = super::layer::of(e, &rec)?.upper;
-    let layer = write_layer(e, upper, parent.top_chain());
+    // A remapped container's files are owned by host ids: the layer holds the container's.
+    let id_map = super::uses_remap(e, &rec.host_config).map(crate::remap::archive_map);
+    let layer = write_layer(e, upper, parent.top_chain(), id_map);
     if paused {
         let _ = shim::call_blocking(&dir, &Request::Resume, &[]);
     }
@@ -128,11 +130,16 @@ fn write_layer(
     e: &Engine,
     upper: std::path::PathBuf,
     parent_chain: Option<&Digest>,
+    id_map: Option<wharf_archive::IdMap>,
 ) -> Result<(wharf_store::lease::Lease, LayerRecord), ApiError> {
     let mut lease = e.images.lease();
     let (reader, writer) = std::io::pipe().map_err(|err| ApiError::internal(err.to_string()))?;
     let producer = std::thread::spawn(move || {
-        wharf_archive::write_layer_from_upper(&upper, writer, &Default::default())
+        let opts = wharf_archive::WriteOptions {
+            id_map,
+            ..Default::default()
+        };
+        wharf_archive::write_layer_from_upper(&upper, writer, &opts)
     });
     let mut blob = e.images.content().writer(
         &format!("commit-{}", wharf_image::store::random_hex()),

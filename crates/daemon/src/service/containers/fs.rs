@@ -237,9 +237,10 @@ pub fn archive_put(
         .map_err(|err| ApiError::internal(format!("opening {path}: {err}")))?;
         let dest_path = PathBuf::from(format!("/proc/self/fd/{}", dest.as_raw_fd()));
         let opts = wharf_archive::ApplyOptions {
+            // Owners as the container sees them: its ids shifted into the remapped range.
+            id_map: super::uses_remap(e, &rec.host_config).map(crate::remap::archive_map),
             whiteouts: wharf_archive::Whiteouts::Remove,
             ignore_xattr_errors: true,
-            ..Default::default()
         };
         wharf_archive::apply_layer(body, &dest_path, &opts)
             .map_err(|err| ApiError::bad_request(format!("extracting into {path}: {err}")))?;
