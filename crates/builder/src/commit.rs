@@ -115,7 +115,7 @@ impl Committer<'_> {
         let upper = snaps.upper_dir(key)?;
         let opts = WriteOptions {
             mtime_clamp: self.epoch,
-            id_map: None,
+            ..Default::default()
         };
         // The layer writer hashes the tar it emits (the DiffID): the blob needs no second hash.
         let mut writer = self

@@ -249,6 +249,15 @@ fn remapped_containers_are_root_inside_and_unprivileged_outside() {
     let file = d.dir.path().join("copied");
     std::fs::write(&file, "x").unwrap();
     ok(&d.wharf(&["cp", file.to_str().unwrap(), "c2:/copied"]));
+    for args in [&["export", "c2"][..], &["cp", "c2:/made", "-"][..]] {
+        let tar = d.wharf(args);
+        let listing = tar_listing(&tar.stdout);
+        let made = listing
+            .lines()
+            .find(|l| l.ends_with("made"))
+            .unwrap_or_default();
+        assert!(made.contains(" 0/0 "), "{args:?}: {listing}");
+    }
     ok(&d.wharf(&["commit", "c2", "committed"]));
     for opts in [&[][..], &["--userns=host"][..]] {
         let mut args = vec!["run", "--rm"];
@@ -338,4 +347,16 @@ fn bad_userns_remap_values_stop_the_daemon() {
     writeln!(f, r#"{{"userns-remap": "wharf-no-such-user:grp"}}"#).unwrap();
     let err = daemon_refuses(&["--config-file", cfg.to_str().unwrap()]);
     assert!(err.contains("wharf-no-such-user"), "{err}");
+}
+
+/// `tar -tv --numeric-owner` of an archive.
+fn tar_listing(tar: &[u8]) -> String {
+    let mut child = Command::new("tar")
+        .args(["--numeric-owner", "-tvf", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(tar).unwrap();
+    ok(&child.wait_with_output().unwrap())
 }

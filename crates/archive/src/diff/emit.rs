@@ -182,12 +182,17 @@ impl<'o, W: Write> Emitter<'o, W> {
             kind,
             id: u64::from(id),
         };
-        let uid = m
-            .uid_to_container(u64::from(st.st_uid))
-            .ok_or_else(|| not_mapped("uid", st.st_uid))?;
-        let gid = m
-            .gid_to_container(u64::from(st.st_gid))
-            .ok_or_else(|| not_mapped("gid", st.st_gid))?;
+        let keep = self.opts.keep_unmapped_ids;
+        let uid = match m.uid_to_container(u64::from(st.st_uid)) {
+            Some(id) => id,
+            None if keep => st.st_uid,
+            None => return Err(not_mapped("uid", st.st_uid)),
+        };
+        let gid = match m.gid_to_container(u64::from(st.st_gid)) {
+            Some(id) => id,
+            None if keep => st.st_gid,
+            None => return Err(not_mapped("gid", st.st_gid)),
+        };
         Ok((u64::from(uid), u64::from(gid)))
     }
 }

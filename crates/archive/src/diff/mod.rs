@@ -31,6 +31,10 @@ pub struct WriteOptions {
     pub mtime_clamp: Option<i64>,
     /// Maps host uids/gids back to the container's; ids outside the map are an error.
     pub id_map: Option<IdMap>,
+    /// With `id_map`: keep ids outside the map as they are instead. For trees that mix
+    /// both, e.g. a remapped container's merged view (image layers hold container ids,
+    /// what the container wrote holds host ids).
+    pub keep_unmapped_ids: bool,
 }
 
 /// What a written layer is: its DiffID and uncompressed size.

@@ -173,6 +173,16 @@ pub fn archive_stat(e: &Engine, rec: &ContainerRecord, path: &str) -> Result<Pat
     with_read_view(&super::layer::of(e, rec)?, &mp, |root| stat_at(root, path))
 }
 
+/// Archive options for reading a container's merged view: a remapped container's own
+/// files are shown with the container's ids, as its processes see them.
+fn merged_view_ids(e: &Engine, rec: &ContainerRecord) -> wharf_archive::WriteOptions {
+    wharf_archive::WriteOptions {
+        id_map: super::uses_remap(e, &rec.host_config).map(crate::remap::archive_map),
+        keep_unmapped_ids: true,
+        ..Default::default()
+    }
+}
+
 /// `GET /containers/{id}/archive`: the stat, then the tar of the path written to `out`.
 pub fn archive_get(
     e: &Engine,
@@ -197,7 +207,7 @@ pub fn archive_get(
             &fd_path(&dir, &fname),
             as_name.as_bytes(),
             &mut out,
-            &Default::default(),
+            &merged_view_ids(e, rec),
         );
         if let Err(err) = r {
             tracing::warn!(error = %err, "archive of a container path failed mid-stream");
@@ -256,7 +266,7 @@ pub fn export(
 ) -> Result<(), ApiError> {
     let mp = e.containers.dir(&rec.id).join("rootfs");
     with_read_view(&super::layer::of(e, rec)?, &mp, |root| {
-        wharf_archive::write_tree(root, out, &Default::default())
+        wharf_archive::write_tree(root, out, &merged_view_ids(e, rec))
             .map(|_| ())
             .map_err(|err| ApiError::internal(format!("exporting: {err}")))
     })
