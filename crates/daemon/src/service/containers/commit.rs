@@ -65,7 +65,7 @@ pub fn commit(e: &Engine, c: &Ctr, o: CommitOptions) -> Result<Digest, ApiError>
     }
     let upper = super::layer::of(e, &rec)?.upper;
     // A remapped container's files are owned by host ids: the layer holds the container's.
-    let id_map = super::uses_remap(e, &rec.host_config).map(crate::remap::archive_map);
+    let id_map = super::disk_id_map(e, &rec.host_config);
     let layer = write_layer(e, upper, parent.top_chain(), id_map);
     if paused {
         let _ = shim::call_blocking(&dir, &Request::Resume, &[]);

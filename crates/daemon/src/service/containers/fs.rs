@@ -177,7 +177,7 @@ pub fn archive_stat(e: &Engine, rec: &ContainerRecord, path: &str) -> Result<Pat
 /// files are shown with the container's ids, as its processes see them.
 fn merged_view_ids(e: &Engine, rec: &ContainerRecord) -> wharf_archive::WriteOptions {
     wharf_archive::WriteOptions {
-        id_map: super::uses_remap(e, &rec.host_config).map(crate::remap::archive_map),
+        id_map: super::disk_id_map(e, &rec.host_config),
         keep_unmapped_ids: true,
         ..Default::default()
     }
@@ -248,7 +248,7 @@ pub fn archive_put(
         let dest_path = PathBuf::from(format!("/proc/self/fd/{}", dest.as_raw_fd()));
         let opts = wharf_archive::ApplyOptions {
             // Owners as the container sees them: its ids shifted into the remapped range.
-            id_map: super::uses_remap(e, &rec.host_config).map(crate::remap::archive_map),
+            id_map: super::disk_id_map(e, &rec.host_config),
             whiteouts: wharf_archive::Whiteouts::Remove,
             ignore_xattr_errors: true,
         };

@@ -23,7 +23,7 @@ pub struct Layer {
     pub full_tree: bool,
 }
 
-fn full_tree(e: &Engine) -> bool {
+pub fn full_tree(e: &Engine) -> bool {
     e.images.snapshots().layer_format() == LayerFormat::FullTree
 }
 

@@ -344,3 +344,15 @@ pub fn uses_remap<'a>(
 ) -> Option<&'a crate::remap::Remap> {
     e.remap.as_ref().filter(|_| hc.userns_mode != "host")
 }
+
+/// How ids on disk in a container's tree relate to the container's own: with overlay, what a
+/// remapped container writes holds host ids, translated by this map in archives; with the
+/// copying driver its tree is bound idmapped, so disk ids already are the container's.
+pub fn disk_id_map(
+    e: &crate::engine::Engine,
+    hc: &wharf_api::HostConfig,
+) -> Option<wharf_archive::IdMap> {
+    uses_remap(e, hc)
+        .filter(|_| !layer::full_tree(e))
+        .map(crate::remap::archive_map)
+}
