@@ -104,6 +104,7 @@ pub struct SpecBuilder {
     namespaces: BTreeMap<&'static str, (NamespaceType, NamespaceMode)>,
     init: Option<String>,
     tty: bool,
+    host_sysfs: bool,
 }
 
 /// Where `--init`'s binary is mounted inside the container.
@@ -134,6 +135,7 @@ impl SpecBuilder {
             namespaces,
             init: None,
             tty: false,
+            host_sysfs: false,
         }
     }
 
@@ -362,7 +364,9 @@ impl SpecBuilder {
         self.apply_capabilities()?;
         self.apply_namespaces();
         self.apply_mounts();
-        self.bind_sysfs_for_foreign_netns();
+        if self.host_sysfs {
+            self.bind_sysfs_for_foreign_netns();
+        }
         self.apply_init();
         if self.privileged {
             let l = self.linux();
@@ -381,9 +385,16 @@ impl SpecBuilder {
         Ok(self.spec)
     }
 
-    /// sysfs can only be mounted by the user namespace owning the network namespace; a
-    /// container in its own user namespace that joins an existing (host-owned) network
-    /// namespace gets the host's `/sys` bound read-only instead, as runc does rootless.
+    /// sysfs can only be mounted by the user namespace owning the network namespace; with
+    /// `on`, a container in its own user namespace that joins an existing (host-owned)
+    /// network namespace gets the host's `/sys` bound read-only instead, as runc does
+    /// rootless. For OCI runtimes that cannot do better (the built-in runtime mounts sysfs
+    /// in the network namespace before entering the user namespace).
+    pub fn host_sysfs_for_foreign_netns(mut self, on: bool) -> Self {
+        self.host_sysfs = on;
+        self
+    }
+
     fn bind_sysfs_for_foreign_netns(&mut self) {
         let own_userns = matches!(
             self.namespaces.get("user"),

@@ -339,6 +339,7 @@ impl Builtin {
                 readonly_root: spec.root.as_ref().is_some_and(|r| r.readonly),
                 userns,
                 sysctl_early,
+                sysfs_early: userns && joined_net && spec.mounts.iter().any(|m| m.typ == "sysfs"),
             },
             pidns,
             join,

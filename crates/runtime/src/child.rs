@@ -32,6 +32,9 @@ pub struct ContainerSetup {
     /// `net.*` sysctls of a joined network namespace: written before entering the user
     /// namespace, which does not own that network namespace.
     pub sysctl_early: Vec<(String, String)>,
+    /// Make the container's sysfs before entering the user namespace (a joined network
+    /// namespace the user namespace does not own).
+    pub sysfs_early: bool,
 }
 
 /// Everything the child does, prepared before fork.
@@ -94,8 +97,12 @@ fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
     }
     if let Some(c) = &plan.container {
         let mut detached_rootfs = None;
+        let mut pre = rootfs::Premade::default();
         if c.userns {
             write_sysctls(&c.sysctl_early)?;
+            if c.sysfs_early {
+                pre.sysfs = Some(rootfs::detached_sysfs().map_err(step)?);
+            }
             at(sys::unshare(UnshareFlags::NEWUSER), || {
                 "unshare user namespace".into()
             })?;
@@ -130,17 +137,16 @@ fn setup(plan: &ChildPlan, chan: &Channel) -> Result<Infallible, ChildError> {
             .map_err(step)?;
         drop(detached_rootfs);
         await_continue(chan);
-        let own_cgroups = if c.userns {
-            rootfs::parse_proc_cgroup(
+        if c.userns {
+            pre.own_cgroups = rootfs::parse_proc_cgroup(
                 &std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default(),
-            )
-        } else {
-            Vec::new()
-        };
+            );
+        }
         if !cgroupns.is_empty() {
             at(sys::unshare(cgroupns), || "unshare cgroup namespace".into())?;
         }
-        c.rootfs.setup_rest(&own_cgroups).map_err(step)?;
+        c.rootfs.setup_rest(&pre).map_err(step)?;
+        drop(pre);
         if let Some(h) = &c.hostname {
             at(rustix::system::sethostname(h.as_bytes()), || {
                 "sethostname".into()

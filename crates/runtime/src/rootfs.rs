@@ -311,6 +311,40 @@ impl CgroupLayout {
     }
 }
 
+/// What a container in a user namespace prepares while still privileged on the host (or
+/// before its cgroup namespace), for [`RootfsPlan::setup_rest`].
+#[derive(Debug, Default)]
+pub struct Premade {
+    /// This process's cgroups ([`parse_proc_cgroup`]), bound instead of mounting hierarchies
+    /// (cgroup v1 cannot be mounted in a user namespace); empty to follow `cgroups.bind_own`.
+    pub own_cgroups: Vec<(Vec<String>, String)>,
+    /// A detached sysfs made in the joined (host-owned) network namespace, so the container
+    /// sees its own network devices; the user namespace may not mount it there.
+    pub sysfs: Option<OwnedFd>,
+}
+
+/// A detached read-only sysfs of the caller's network namespace.
+pub fn detached_sysfs() -> Result<OwnedFd, StepError> {
+    let fs = at(fsopen("sysfs", FsOpenFlags::FSOPEN_CLOEXEC), || {
+        "fsopen sysfs".into()
+    })?;
+    at(fsconfig_set_string(&fs, "source", "sysfs"), || {
+        "configure sysfs".into()
+    })?;
+    at(fsconfig_create(&fs), || "create sysfs".into())?;
+    at(
+        fsmount(
+            &fs,
+            FsMountFlags::FSMOUNT_CLOEXEC,
+            MountAttrFlags::MOUNT_ATTR_RDONLY
+                | MountAttrFlags::MOUNT_ATTR_NOSUID
+                | MountAttrFlags::MOUNT_ATTR_NODEV
+                | MountAttrFlags::MOUNT_ATTR_NOEXEC,
+        ),
+        || "fsmount sysfs".into(),
+    )
+}
+
 /// Everything the child needs to build its root filesystem.
 #[derive(Debug, Clone)]
 pub struct RootfsPlan {
@@ -366,10 +400,7 @@ impl RootfsPlan {
     /// The spec's mounts (cgroup mounts show the process's own cgroup), devices, up to and
     /// including `pivot_root`; on return the cwd is the new `/`.
     ///
-    /// `own_cgroups`: this process's cgroups ([`parse_proc_cgroup`], read before entering a
-    /// cgroup namespace), to bind instead of mounting hierarchies (inside a user namespace,
-    /// where cgroup v1 cannot be mounted); empty to follow `cgroups.bind_own`.
-    pub fn setup_rest(&self, own_cgroups: &[(Vec<String>, String)]) -> Result<(), StepError> {
+    pub fn setup_rest(&self, pre: &Premade) -> Result<(), StepError> {
         let root = self.root.as_path();
         let root_fd = at(
             rustix::fs::open(
@@ -380,7 +411,7 @@ impl RootfsPlan {
             || format!("open rootfs {}", root.display()),
         )?;
         for m in &self.mounts {
-            self.mount_one(&root_fd, m, own_cgroups)?;
+            self.mount_one(&root_fd, m, pre)?;
         }
         if self.default_devices {
             self.create_devices(&root_fd)?;
@@ -406,12 +437,7 @@ impl RootfsPlan {
         Ok(())
     }
 
-    fn mount_one(
-        &self,
-        root: &OwnedFd,
-        pm: &PlannedMount,
-        own_cgroups: &[(Vec<String>, String)],
-    ) -> Result<(), StepError> {
+    fn mount_one(&self, root: &OwnedFd, pm: &PlannedMount, pre: &Premade) -> Result<(), StepError> {
         let m = &pm.mount;
         let dest = m.destination.as_str();
         let create = if pm.source_is_dir {
@@ -423,7 +449,21 @@ impl RootfsPlan {
         let target = proc_fd_path(&target_fd);
         let o = &pm.opts;
         if m.typ == "cgroup" {
-            return self.mount_cgroup(root, dest, &target, o, own_cgroups);
+            return self.mount_cgroup(root, dest, &target, o, &pre.own_cgroups);
+        }
+        if let (Some(sysfs), "sysfs") = (&pre.sysfs, m.typ.as_str()) {
+            // By descriptor: move_mount refuses a /proc/self/fd/N target path (EINVAL).
+            return at(
+                move_mount(
+                    sysfs,
+                    "",
+                    &target_fd,
+                    "",
+                    MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH
+                        | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
+                ),
+                || format!("attach sysfs on {dest}"),
+            );
         }
         if pm.is_bind() {
             let r = if o.recursive {

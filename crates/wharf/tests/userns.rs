@@ -201,6 +201,15 @@ fn remapped_containers_are_root_inside_and_unprivileged_outside() {
         eprintln!("runc not installed: skipped the runc half");
     }
 
+    // sysfs shows the container's own network devices (made in its network namespace
+    // before entering the user namespace, which may not mount it there).
+    let out = ok(&run(
+        &d,
+        &[],
+        "ls /sys/class/net; grep ' /sys ' /proc/mounts",
+    ));
+    assert!(out.starts_with("eth0\nlo\nsysfs /sys sysfs ro,"), "{out}");
+
     // exec enters the same user namespace as root of it.
     ok(&d.wharf(&["run", "-d", "--name", "remapped", "busybox", "sleep", "60"]));
     let out = ok(&d.wharf(&[

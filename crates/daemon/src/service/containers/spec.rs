@@ -251,7 +251,9 @@ pub fn build(rec: &ContainerRecord, inp: &SpecInputs<'_>) -> Result<Spec, ApiErr
     );
     b = b.namespace(NamespaceType::Uts, ns_mode(&hc.uts_mode, None, "uts"));
     if let Some(r) = inp.remap {
-        b = b.user_namespace(r.uid_maps.clone(), r.gid_maps.clone());
+        b = b
+            .user_namespace(r.uid_maps.clone(), r.gid_maps.clone())
+            .host_sysfs_for_foreign_netns(hc.runtime != crate::config::BUILTIN_RUNTIME);
     }
     if hc.cgroupns_mode == "host" {
         b = b.namespace(NamespaceType::Cgroup, NamespaceMode::Host);
