@@ -478,9 +478,11 @@ fn write_files(
 pub fn detach(e: &Engine, c: &Ctr) {
     let nw = &e.networks;
     let sb = nw.state().sandboxes.remove(&c.id);
-    let Some(sb) = sb else {
+    let Some(mut sb) = sb else {
         return;
     };
+    // Before the ports go back to the pool: a start that takes one next binds it at once.
+    wharf_network::proxy::close_all(std::mem::take(&mut sb.proxies));
     let ips: Vec<(String, Ipv4Addr)> = sb.endpoints.iter().map(|a| (a.net.clone(), a.ip)).collect();
     release_ips(nw, &c.id, &ips);
     nw.release_ports(&c.id, &sb.host_ports);
