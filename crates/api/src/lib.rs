@@ -8,6 +8,7 @@ pub mod container;
 pub mod event;
 pub mod exec;
 pub mod filters;
+pub mod go_json;
 pub mod hostconfig;
 pub mod image;
 pub mod message;

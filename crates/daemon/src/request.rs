@@ -81,7 +81,7 @@ impl Req {
         } else {
             &bytes
         };
-        serde_json::from_slice(data)
+        wharf_api::go_json::from_slice(data)
             .map_err(|e| ApiError::bad_request(format!("invalid JSON in request body: {e}")))
     }
 
