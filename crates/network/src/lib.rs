@@ -24,6 +24,7 @@ pub mod proxy;
 mod sys;
 
 pub use ipnet::Ipv4Net;
+pub use sys::unread_by_peer;
 
 /// What went wrong, naming the operation.
 #[derive(Debug, thiserror::Error)]

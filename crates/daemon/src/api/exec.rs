@@ -26,7 +26,9 @@ pub async fn start(e: Arc<Engine>, mut r: Req) -> Reply {
     let id = r.param("id").to_string();
     let req: ExecStartRequest = r.json().await?;
     let rec = e.execs.get(&id)?;
-    let tty = req.tty || rec.config.tty;
+    // As dockerd: the start request's `Tty` says how the stream is framed; the exec's own
+    // (from create) whether the process gets a terminal.
+    let tty = req.tty;
     if req.detach {
         svc::start(
             &e,

@@ -63,6 +63,7 @@ pub fn hijack(
         };
         let parts = upgraded.downcast::<TokioIo<UnixStream>>().ok()?;
         let stream = parts.io.into_inner().into_std().ok()?;
+        headers_read(&stream).await;
         stream.set_nonblocking(false).ok()?;
         Some(Hijacked {
             fd: OwnedFd::from(stream),
@@ -70,6 +71,22 @@ pub fn hijack(
         })
     };
     Ok((resp, conn))
+}
+
+/// Waits (briefly, bounded) until the client has read the response head. Clients such as
+/// docker-py parse the head through a buffered reader and then read the stream from the raw
+/// socket: stream bytes that arrived with the head would sit in that buffer and be lost.
+/// Go clients read the head at once, so this costs them nothing.
+async fn headers_read(stream: &std::os::unix::net::UnixStream) {
+    use std::os::fd::AsFd;
+    const LIMIT: std::time::Duration = std::time::Duration::from_millis(200);
+    let t0 = std::time::Instant::now();
+    while wharf_network::unread_by_peer(stream.as_fd()).is_ok_and(|n| n > 0) {
+        if t0.elapsed() > LIMIT {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_micros(100)).await;
+    }
 }
 
 /// Writes an error to a hijacked client (a failed exec start), framed for multiplexed

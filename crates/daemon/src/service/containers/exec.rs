@@ -147,7 +147,9 @@ pub fn process_for(e: &Engine, c: &Ctr, o: ProcessOptions<'_>) -> Result<Process
             dirs: layer.dirs(),
             full_tree: layer.full_tree,
         };
-        p.user = super::spec::resolve_user(user, &layers)?;
+        let rec = c.rec();
+        let group_add = rec.host_config.group_add.as_deref().unwrap_or(&[]);
+        p.user = super::spec::resolve_user(user, group_add, &layers)?;
     }
     if !workdir.is_empty() {
         p.cwd = workdir.to_string();
@@ -176,6 +178,7 @@ pub fn process_for(e: &Engine, c: &Ctr, o: ProcessOptions<'_>) -> Result<Process
 /// How an exec's client is connected.
 pub struct ExecStart {
     pub detach: bool,
+    /// The stream is raw, not multiplexed (the start request's `Tty`).
     pub tty: bool,
     pub console_size: Option<[u64; 2]>,
     /// The hijacked connection (none when detached).
@@ -198,7 +201,7 @@ pub async fn start(e: &Arc<Engine>, id: &str, s: ExecStart) -> Result<(), ApiErr
     }
     e.execs.update(id, |r| r.started = true);
     let cfg = rec.config.clone();
-    let tty = cfg.tty || s.tty;
+    let tty = cfg.tty;
     let c2 = c.clone();
     let mut process = e
         .blocking(move |e| {
@@ -229,7 +232,7 @@ pub async fn start(e: &Arc<Engine>, id: &str, s: ExecStart) -> Result<(), ApiErr
         stdin: rec.config.attach_stdin,
         stdout: rec.config.attach_stdout || !s.detach,
         stderr: rec.config.attach_stderr || !s.detach,
-        multiplex: !tty,
+        multiplex: !s.tty,
         detach_keys: super::attach::detach_keys(&rec.config.detach_keys).unwrap_or_default(),
         close_stdin: !tty,
         initial: s.initial.clone(),
