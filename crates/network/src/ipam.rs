@@ -50,6 +50,23 @@ pub fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
     [0x02, 0x42, o[0], o[1], o[2], o[3]]
 }
 
+/// A MAC address written `02:42:ac:11:00:02` (or with `-`), as users give them.
+pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let sep = if s.contains('-') { '-' } else { ':' };
+    let parts: Vec<&str> = s.split(sep).collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    let mut mac = [0u8; 6];
+    for (b, p) in mac.iter_mut().zip(parts) {
+        if p.len() != 2 {
+            return None;
+        }
+        *b = u8::from_str_radix(p, 16).ok()?;
+    }
+    Some(mac)
+}
+
 pub fn mac_string(mac: &[u8; 6]) -> String {
     mac.iter()
         .map(|b| format!("{b:02x}"))
@@ -60,6 +77,27 @@ pub fn mac_string(mac: &[u8; 6]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn macs_parse_with_colons_or_dashes_only_when_whole() {
+        assert_eq!(
+            parse_mac("02:42:AC:11:00:0a"),
+            Some([0x02, 0x42, 0xac, 0x11, 0x00, 0x0a])
+        );
+        assert_eq!(
+            parse_mac("02-42-ac-11-00-0a"),
+            parse_mac("02:42:ac:11:00:0a")
+        );
+        for bad in [
+            "",
+            "02:42:ac:11:00",
+            "02:42:ac:11:00:0a:0b",
+            "2:42:ac:11:00:0a",
+            "zz:42:ac:11:00:0a",
+        ] {
+            assert_eq!(parse_mac(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn subnets_skip_what_is_used() {

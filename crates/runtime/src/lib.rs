@@ -37,4 +37,4 @@ pub use runtime::{
     resize_console, set_child_subreaper,
 };
 pub use spec::Spec;
-pub use view::with_rootfs_mounted;
+pub use view::{ViewBind, with_container_view, with_rootfs_mounted};

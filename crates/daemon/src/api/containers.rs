@@ -128,11 +128,32 @@ pub async fn rename(e: Arc<Engine>, r: Req) -> Reply {
 }
 
 pub async fn remove(e: Arc<Engine>, r: Req) -> Reply {
-    let c = ctr(&e, &r)?;
     if r.query_bool("link") {
-        return Err(ApiError::bad_request("links are not supported"));
+        // `parent/alias` with its slash escaped reaches here as one segment.
+        return match r.param("id").split_once('/') {
+            Some((parent, alias)) => {
+                crate::service::containers::links::remove(&e, parent, alias).await?;
+                no_content()
+            }
+            None => Err(ApiError::conflict(
+                "Conflict, cannot remove the default link name of the container",
+            )),
+        };
     }
+    let c = ctr(&e, &r)?;
     lifecycle::remove(&e, &c, r.query_bool("force"), r.query_bool("v")).await?;
+    no_content()
+}
+
+/// `DELETE /containers/{parent}/{alias}`: only `link=1` means something for such a name.
+pub async fn remove_link(e: Arc<Engine>, r: Req) -> Reply {
+    let (parent, alias) = (r.param("parent"), r.param("alias"));
+    if !r.query_bool("link") {
+        return Err(ApiError::not_found(format!(
+            "No such container: {parent}/{alias}"
+        )));
+    }
+    crate::service::containers::links::remove(&e, parent, alias).await?;
     no_content()
 }
 
@@ -527,7 +548,7 @@ pub async fn commit(e: Arc<Engine>, mut r: Req) -> Reply {
         if body.iter().all(u8::is_ascii_whitespace) || &body[..] == b"null" {
             None
         } else {
-            Some(serde_json::from_slice(&body).map_err(|err| {
+            Some(wharf_api::go_json::from_slice(&body).map_err(|err| {
                 ApiError::bad_request(format!("invalid JSON in request body: {err}"))
             })?)
         };

@@ -99,7 +99,16 @@ pub async fn load(e: Arc<Engine>, mut r: Req) -> Reply {
     let input = BodyReader::new(r.take_body()?);
     let loaded = e
         .blocking(move |e| Ok(wharf_image::load::load(&e.images, input)?))
-        .await?;
+        .await;
+    // As dockerd: the answer is 200 and a failure is the stream's error message (what
+    // docker-py raises as ImageLoadError and the docker CLI prints).
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(err) => {
+            let line = JsonMessage::error(err.message).to_line();
+            return stream("application/json", crate::body::full(line));
+        }
+    };
     let mut out = Vec::new();
     for l in &loaded {
         for (t, prev) in &l.moved {

@@ -177,6 +177,11 @@ pub fn routes() -> Router<Handler> {
     r.add(post.clone(), "/containers/{id}/exec", handler(exec::create));
     r.add(
         delete.clone(),
+        "/containers/{parent}/{alias}",
+        handler(containers::remove_link),
+    );
+    r.add(
+        delete.clone(),
         "/containers/{id}",
         handler(containers::remove),
     );

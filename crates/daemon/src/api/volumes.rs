@@ -35,7 +35,11 @@ pub async fn list(e: Arc<Engine>, r: Req) -> Reply {
 
 pub async fn create(e: Arc<Engine>, mut r: Req) -> Reply {
     let req: VolumeCreateRequest = r.json().await?;
-    let (rec, created) = e.blocking(move |e| e.volumes.create(&req, false)).await?;
+    // As dockerd, a volume created without a name is anonymous: `volume prune` takes it.
+    let anonymous = req.name.is_empty();
+    let (rec, created) = e
+        .blocking(move |e| e.volumes.create(&req, anonymous))
+        .await?;
     if created {
         e.events.publish(
             "volume",

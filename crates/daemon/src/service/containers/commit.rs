@@ -59,10 +59,10 @@ pub fn commit(e: &Engine, c: &Ctr, o: CommitOptions) -> Result<Digest, ApiError>
     config.image = rec.image.clone();
 
     let dir = e.containers.dir(&rec.id);
-    let paused = o.pause && rec.state.status == super::record::Status::Running;
-    if paused {
-        shim::call_blocking(&dir, &Request::Pause, &[]).map_err(ApiError::from)?;
-    }
+    // As dockerd, a pause that fails (the container just exited) does not fail the commit.
+    let paused = o.pause
+        && rec.state.status == super::record::Status::Running
+        && shim::call_blocking(&dir, &Request::Pause, &[]).is_ok();
     let upper = super::layer::of(e, &rec)?.upper;
     // A remapped container's files are owned by host ids: the layer holds the container's.
     let id_map = super::disk_id_map(e, &rec.host_config);

@@ -183,8 +183,9 @@ fn validate_host_config(e: &Engine, hc: &mut wharf_api::HostConfig) -> Result<()
     match hc.log_config.kind.as_str() {
         "" | "json-file" | "local" | "none" => {}
         other => {
+            // dockerd's words at create: any other name would be a logging plugin.
             return bad(format!(
-                "failed to create logger: logger: no log driver named '{other}' is registered"
+                "error looking up logging plugin {other}: plugin \"{other}\" not found"
             ));
         }
     }
@@ -369,7 +370,10 @@ pub fn create(
                 }
                 m.name = vol.name.clone();
                 m.source = e.volumes.data_dir(&vol.name).display().to_string();
-                if m.options != "nocopy" && dir_is_empty(&e.volumes.data_dir(&vol.name)) {
+                if m.options != "nocopy"
+                    && m.subpath.is_empty()
+                    && dir_is_empty(&e.volumes.data_dir(&vol.name))
+                {
                     copy_up.push((m.destination.clone(), e.volumes.data_dir(&vol.name)));
                 }
             }
@@ -481,6 +485,7 @@ pub fn create(
         restart_count: 0,
         has_been_started: false,
         networks: joined.networks,
+        desired_macs: joined.macs,
         ports: Default::default(),
     };
     let ctr = insert_named(e, &mut rec, name)?;

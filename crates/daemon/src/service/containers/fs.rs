@@ -48,19 +48,57 @@ pub fn with_read_view<T: Send>(
         .map_err(internal("mounting the container's filesystem"))?
 }
 
+/// The container's volumes and bind mounts, to show in a view of a stopped container.
+fn view_binds(e: &Engine, rec: &ContainerRecord) -> Vec<wharf_runtime::ViewBind> {
+    rec.mounts
+        .iter()
+        .filter(|m| matches!(m.kind.as_str(), "volume" | "bind"))
+        .map(|m| wharf_runtime::ViewBind {
+            source: PathBuf::from(super::spec::mount_source(m, &e.volumes)),
+            destination: m.destination.clone(),
+            readonly: !m.rw,
+        })
+        .collect()
+}
+
+/// The path of a running container's live root (with its volumes), if it runs.
+fn live_root(rec: &ContainerRecord) -> Option<PathBuf> {
+    (rec.state.status.is_alive() && rec.state.pid > 0)
+        .then(|| PathBuf::from(format!("/proc/{}/root", rec.state.pid)))
+}
+
+/// Runs `f` on what `cp` reads, as dockerd shows it: the container's files with its volumes
+/// and bind mounts in place (the live root of a running container).
+fn with_archive_view<T: Send>(
+    e: &Engine,
+    rec: &ContainerRecord,
+    f: impl FnOnce(&Path) -> Result<T, ApiError> + Send,
+) -> Result<T, ApiError> {
+    // A remapped container's live root shows host ids through its idmapped mounts; its
+    // layers (which `merged_view_ids` translates) are read instead.
+    if let Some(root) = live_root(rec).filter(|_| super::uses_remap(e, &rec.host_config).is_none())
+    {
+        return f(&root);
+    }
+    let m = super::layer::of(e, rec)?.read_only_mount();
+    let target = e.containers.dir(&rec.id).join("rootfs");
+    wharf_runtime::with_container_view(&m, &target, &view_binds(e, rec), false, f)
+        .map_err(internal("mounting the container's filesystem"))?
+}
+
 /// Runs `f` on a writable view: the live rootfs of a running container, or the snapshot
-/// mounted read-write for a stopped one.
+/// mounted read-write, with its volumes and bind mounts, for a stopped one.
 fn with_write_view<T: Send>(
     e: &Engine,
     rec: &ContainerRecord,
     f: impl FnOnce(&Path) -> Result<T, ApiError> + Send,
 ) -> Result<T, ApiError> {
-    if rec.state.status.is_alive() && rec.state.pid > 0 {
-        return f(Path::new(&format!("/proc/{}/root", rec.state.pid)));
+    if let Some(root) = live_root(rec) {
+        return f(&root);
     }
     let m = super::layer::of(e, rec)?.mount();
     let target = e.containers.dir(&rec.id).join("rootfs");
-    wharf_runtime::with_rootfs_mounted(&m, &target, f)
+    wharf_runtime::with_container_view(&m, &target, &view_binds(e, rec), true, f)
         .map_err(internal("mounting the container's filesystem"))?
 }
 
@@ -169,8 +207,7 @@ fn stat_at(root: &Path, path: &str) -> Result<PathStat, ApiError> {
 
 /// `HEAD /containers/{id}/archive`.
 pub fn archive_stat(e: &Engine, rec: &ContainerRecord, path: &str) -> Result<PathStat, ApiError> {
-    let mp = e.containers.dir(&rec.id).join("rootfs");
-    with_read_view(&super::layer::of(e, rec)?, &mp, |root| stat_at(root, path))
+    with_archive_view(e, rec, |root| stat_at(root, path))
 }
 
 /// Archive options for reading a container's merged view: a remapped container's own
@@ -190,8 +227,7 @@ pub fn archive_get(
     path: &str,
     stat_ready: impl FnOnce(Result<PathStat, ApiError>) -> Option<Box<dyn Write + Send>> + Send,
 ) -> Result<(), ApiError> {
-    let mp = e.containers.dir(&rec.id).join("rootfs");
-    with_read_view(&super::layer::of(e, rec)?, &mp, |root| {
+    with_archive_view(e, rec, |root| {
         let st = stat_at(root, path);
         let ok = st.is_ok();
         let name = st.as_ref().map(|s| s.name.clone()).unwrap_or_default();

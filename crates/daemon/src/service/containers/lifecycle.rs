@@ -126,6 +126,7 @@ fn prepare(e: &Engine, rec: &ContainerRecord, netns: Option<String>) -> Result<P
         rec,
         &SpecInputs {
             dir: &dir,
+            link_env: crate::service::network::link_env::for_container(e, rec),
             layers: &layers,
             volumes: &e.volumes,
             joined_pid,
@@ -689,7 +690,9 @@ pub fn wait_condition(
                 (r.state.status, r.state.exit_code, r.state.error.clone())
             };
             let done = match kind {
-                0 => !status.is_alive() && status != Status::Restarting,
+                // As dockerd, an exit that a restart policy follows with a restart also
+                // answers: its waiters are told when the container goes to "restarting".
+                0 => (!status.is_alive() && status != Status::Restarting) || c.exits() > exits,
                 1 => c.exits() > exits,
                 _ => c.is_removed(),
             };
@@ -757,16 +760,24 @@ pub async fn remove_unlocked(
     if c.is_removed() {
         return Ok(());
     }
+    let status = c.lock().state.status;
+    // dockerd counts a restarting container as running here too.
+    if !force && (status.is_alive() || status == Status::Restarting) {
+        let procedure = "Stop the container before attempting removal or force remove";
+        let procedure = if status == Status::Paused {
+            format!("Unpause and then {}", procedure.to_lowercase())
+        } else {
+            procedure.to_string()
+        };
+        return Err(ApiError::conflict(format!(
+            "You cannot remove a {} container {}. {procedure}",
+            status.as_str(),
+            c.id
+        )));
+    }
     c.restart_pending
         .store(false, std::sync::atomic::Ordering::SeqCst);
-    let status = c.lock().state.status;
     if status.is_alive() {
-        if !force {
-            return Err(ApiError::conflict(format!(
-                "You cannot remove a running container {}. Stop the container before attempting removal or force remove",
-                c.id
-            )));
-        }
         let d = dir(e, c);
         let exits = c.exits();
         if status == Status::Paused {

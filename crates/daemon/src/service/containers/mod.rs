@@ -27,6 +27,7 @@ pub mod fs;
 pub mod health;
 pub mod layer;
 pub mod lifecycle;
+pub mod links;
 pub mod logs;
 pub mod mounts;
 pub mod names;

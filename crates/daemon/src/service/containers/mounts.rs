@@ -115,6 +115,7 @@ pub fn parse_bind(spec: &str) -> Result<MountSpec, ApiError> {
         non_recursive: false,
         anonymous: src.is_empty(),
         listed: true,
+        subpath: String::new(),
     })
 }
 
@@ -145,6 +146,7 @@ pub fn parse_mount(m: &Mount) -> Result<MountSpec, ApiError> {
         non_recursive: false,
         anonymous: false,
         listed: true,
+        subpath: String::new(),
     };
     match kind {
         "bind" => {
@@ -203,6 +205,24 @@ pub fn parse_mount(m: &Mount) -> Result<MountSpec, ApiError> {
             if m.volume_options.as_ref().is_some_and(|v| v.no_copy) {
                 spec.options = "nocopy".into();
             }
+            if let Some(sub) = m.volume_options.as_ref().map(|v| v.subpath.as_str())
+                && !sub.is_empty()
+            {
+                if m.source.is_empty() {
+                    return Err(mount_error(
+                        kind,
+                        "must not set Subpath when using anonymous volumes",
+                    ));
+                }
+                let cleaned = clean(&format!("/{sub}"));
+                if sub.starts_with('/') || sub.split('/').any(|c| c == "..") {
+                    return Err(mount_error(
+                        kind,
+                        "subpath must be a relative path within the volume",
+                    ));
+                }
+                spec.subpath = cleaned.trim_start_matches('/').to_string();
+            }
         }
         "tmpfs" => {
             if !m.source.is_empty() {
@@ -256,6 +276,7 @@ pub fn parse_tmpfs(tmpfs: &BTreeMap<String, String>) -> Result<Vec<MountSpec>, A
                 non_recursive: false,
                 anonymous: false,
                 listed: false,
+                subpath: String::new(),
             })
         })
         .collect()

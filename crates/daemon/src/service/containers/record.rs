@@ -116,6 +116,9 @@ pub struct MountSpec {
     /// Listed in `Mounts` (tmpfs from `--tmpfs` are not).
     #[serde(default = "yes")]
     pub listed: bool,
+    /// A directory inside the volume to mount instead of its root (`volume-subpath`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subpath: String,
 }
 
 fn yes() -> bool {
@@ -172,6 +175,10 @@ pub struct ContainerRecord {
         deserialize_with = "crate::service::network::record::endpoints"
     )]
     pub networks: BTreeMap<String, EndpointSettings>,
+    /// MAC addresses the user chose, per network name (`--mac-address`, an endpoint's
+    /// `MacAddress`); others derive from the address each start.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub desired_macs: BTreeMap<String, String>,
     /// Published ports while it runs (`NetworkSettings.Ports`).
     #[serde(default)]
     pub ports: PortMap,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use wharf_api::container::{TopResponse, UpdateResponse};
 use wharf_api::hostconfig::UpdateConfig;
 use wharf_api::stats::{
-    BlkioStatEntry, BlkioStats, CpuStats, CpuUsage, MemoryStats, PidsStats, StatsResponse,
-    ThrottlingData,
+    BlkioStatEntry, BlkioStats, CpuStats, CpuUsage, MemoryStats, NetworkStats, PidsStats,
+    StatsResponse, ThrottlingData,
 };
 use wharf_cgroups::Cgroup;
 
@@ -106,7 +106,42 @@ pub fn sample(e: &Engine, c: &Ctr, pre: Option<&StatsResponse>) -> StatsResponse
         failcnt: s.memory.failcnt.unwrap_or(0),
         limit: s.memory.limit.unwrap_or(e.host.mem_total as u64),
     };
+    let own_netns = !(rec.host_config.network_mode == "host"
+        || rec.host_config.network_mode.starts_with("container:"));
+    if own_netns
+        && let Ok(dev) = std::fs::read_to_string(format!("/proc/{}/net/dev", rec.state.pid))
+    {
+        out.networks = Some(net_dev(&dev)).filter(|n| !n.is_empty());
+    }
     out
+}
+
+/// The interfaces of a `/proc/<pid>/net/dev` (loopback left out, as dockerd does).
+fn net_dev(text: &str) -> std::collections::BTreeMap<String, NetworkStats> {
+    text.lines()
+        .skip(2)
+        .filter_map(|l| {
+            let (name, counters) = l.split_once(':')?;
+            let name = name.trim();
+            let v: Vec<u64> = counters
+                .split_whitespace()
+                .map(|x| x.parse().unwrap_or(0))
+                .collect();
+            (name != "lo" && v.len() >= 12).then(|| {
+                let s = NetworkStats {
+                    rx_bytes: v[0],
+                    rx_packets: v[1],
+                    rx_errors: v[2],
+                    rx_dropped: v[3],
+                    tx_bytes: v[8],
+                    tx_packets: v[9],
+                    tx_errors: v[10],
+                    tx_dropped: v[11],
+                };
+                (name.to_string(), s)
+            })
+        })
+        .collect()
 }
 
 /// `GET /containers/{id}/top?ps_args=`: `ps` on the host, rows of the container's processes.
@@ -244,6 +279,27 @@ pub fn update(e: &Engine, c: &Arc<Ctr>, u: UpdateConfig) -> Result<UpdateRespons
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn net_dev_counters_per_interface_without_loopback() {
+        let text = "Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0
+  eth0:    1296      16    1    2    0     0          0         0     1086      13    3    4    0     0       0          0
+";
+        let m = net_dev(text);
+        assert_eq!(m.len(), 1);
+        let e = &m["eth0"];
+        assert_eq!(
+            (e.rx_bytes, e.rx_packets, e.rx_errors, e.rx_dropped),
+            (1296, 16, 1, 2)
+        );
+        assert_eq!(
+            (e.tx_bytes, e.tx_packets, e.tx_errors, e.tx_dropped),
+            (1086, 13, 3, 4)
+        );
+    }
+
     use super::*;
 
     #[test]

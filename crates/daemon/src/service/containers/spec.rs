@@ -70,7 +70,7 @@ fn parse_id(s: &str) -> Option<u32> {
 
 /// Resolves `user[:group]` (names or numbers) to ids and supplementary groups, with dockerd's
 /// messages.
-pub fn resolve_user(spec: &str, layers: &Layers) -> Result<User, ApiError> {
+pub fn resolve_user(spec: &str, group_add: &[String], layers: &Layers) -> Result<User, ApiError> {
     let (u, g) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
@@ -141,6 +141,25 @@ pub fn resolve_user(spec: &str, layers: &Layers) -> Result<User, ApiError> {
             }
         }
     }
+    // `--group-add`: ids as given, names looked up in the container's group file.
+    for g in group_add {
+        let id = match parse_id(g) {
+            Some(n) => n,
+            None => groups
+                .iter()
+                .find(|e| e[0] == *g)
+                .and_then(|e| e.get(2))
+                .and_then(|x| parse_id(x))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "Unable to find group {g}: no matching entries in group file"
+                    ))
+                })?,
+        };
+        if !additional.contains(&id) {
+            additional.push(id);
+        }
+    }
     Ok(User {
         uid,
         gid,
@@ -164,14 +183,53 @@ fn propagation(p: &str) -> Propagation {
 /// Where a mount's host side lives.
 pub fn mount_source(m: &MountSpec, volumes: &crate::service::volumes::Volumes) -> String {
     match m.kind.as_str() {
-        "volume" => volumes.data_dir(&m.name).display().to_string(),
+        "volume" if m.subpath.is_empty() => volumes.data_dir(&m.name).display().to_string(),
+        "volume" => volumes
+            .data_dir(&m.name)
+            .join(&m.subpath)
+            .display()
+            .to_string(),
         _ => m.source.clone(),
     }
+}
+
+/// A volume's subpath must exist inside it, reached without symlinks (a container writing
+/// the volume could otherwise point it anywhere on the host).
+fn check_subpath(
+    m: &MountSpec,
+    volumes: &crate::service::volumes::Volumes,
+) -> Result<(), ApiError> {
+    if m.kind != "volume" || m.subpath.is_empty() {
+        return Ok(());
+    }
+    let dir = volumes.data_dir(&m.name);
+    let found = rustix::fs::open(
+        &dir,
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .and_then(|root| {
+        rustix::fs::openat2(
+            &root,
+            m.subpath.as_str(),
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+            rustix::fs::ResolveFlags::BENEATH | rustix::fs::ResolveFlags::NO_SYMLINKS,
+        )
+    });
+    found.map(drop).map_err(|err| {
+        ApiError::bad_request(format!(
+            "cannot access path {}: {err}",
+            dir.join(&m.subpath).display()
+        ))
+    })
 }
 
 /// Inputs beyond the record that the spec needs.
 pub struct SpecInputs<'a> {
     pub dir: &'a Path,
+    /// Variables of legacy links, overridden by the container's own.
+    pub link_env: Vec<String>,
     pub layers: &'a Layers,
     pub volumes: &'a crate::service::volumes::Volumes,
     /// `/proc/<pid>/ns/` of the container named by `--net container:…` / `--pid container:…`.
@@ -202,13 +260,17 @@ pub fn build(rec: &ContainerRecord, inp: &SpecInputs<'_>) -> Result<Spec, ApiErr
     let mut args = vec![rec.path.clone()];
     args.extend(rec.args.iter().cloned());
     let rootfs = inp.dir.join("rootfs").display().to_string();
-    let user = resolve_user(&cfg.user, inp.layers)?;
+    let user = resolve_user(
+        &cfg.user,
+        hc.group_add.as_deref().unwrap_or(&[]),
+        inp.layers,
+    )?;
     let size = (hc.console_size[0] > 0 && hc.console_size[1] > 0).then(|| ConsoleSize {
         height: hc.console_size[0] as u32,
         width: hc.console_size[1] as u32,
     });
     let mut b = SpecBuilder::new(rootfs, args)
-        .env(cfg.env.iter().cloned())
+        .env(inp.link_env.iter().chain(&cfg.env).cloned())
         .user(user)
         .cwd(cfg.working_dir.clone())
         .hostname(if hc.uts_mode == "host" {
@@ -280,7 +342,10 @@ pub fn build(rec: &ContainerRecord, inp: &SpecInputs<'_>) -> Result<Spec, ApiErr
                 b.tmpfs(m.destination.clone(), &opts)
             }
             _ => b.bind(Bind {
-                source: mount_source(m, inp.volumes),
+                source: {
+                    check_subpath(m, inp.volumes)?;
+                    mount_source(m, inp.volumes)
+                },
                 destination: m.destination.clone(),
                 readonly: !m.rw,
                 recursive: !m.non_recursive,
@@ -418,14 +483,31 @@ mod tests {
             ),
             ("etc/group", "root:x:0:\nwww:x:33:\nadm:x:4:www,root\n"),
         ]);
-        let u = resolve_user("www", &l).unwrap();
+        let u = resolve_user("www", &[], &l).unwrap();
         assert_eq!((u.uid, u.gid, u.additional_gids.clone()), (33, 33, vec![4]));
-        let u = resolve_user("1000:adm", &l).unwrap();
+        let u = resolve_user("1000:adm", &[], &l).unwrap();
         assert_eq!((u.uid, u.gid), (1000, 4));
         assert_eq!(
-            resolve_user("nobody", &l).unwrap_err().message,
+            resolve_user("nobody", &[], &l).unwrap_err().message,
             "unable to find user nobody: no matching entries in passwd file"
         );
-        assert_eq!(resolve_user("", &l).unwrap().uid, 0);
+        assert_eq!(resolve_user("", &[], &l).unwrap().uid, 0);
+    }
+
+    #[test]
+    fn group_add_takes_ids_and_names_from_the_containers_group_file() {
+        let (_d, l) = layers(&[
+            ("etc/passwd", "www:x:33:33::/var/www:/bin/sh\n"),
+            ("etc/group", "www:x:33:\nadm:x:4:www\naudio:x:29:\n"),
+        ]);
+        let groups = ["1000".to_string(), "audio".to_string(), "4".to_string()];
+        let u = resolve_user("www", &groups, &l).unwrap();
+        assert_eq!(u.additional_gids, vec![4, 1000, 29]);
+        assert_eq!(
+            resolve_user("", &["video".to_string()], &l)
+                .unwrap_err()
+                .message,
+            "Unable to find group video: no matching entries in group file"
+        );
     }
 }

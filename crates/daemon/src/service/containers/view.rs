@@ -329,6 +329,7 @@ pub fn list(
         .collect();
     let mut recs: Vec<ContainerRecord> = e.containers.all().iter().map(|c| c.rec()).collect();
     recs.sort_by(|a, b| b.created.cmp(&a.created));
+    let link_names = super::links::names_by_target(&recs);
     let ts = |s: &str| Timestamp::parse_rfc3339(s).ok();
     let mut out = Vec::new();
     for rec in recs {
@@ -387,7 +388,10 @@ pub fn list(
                     cur == h
                 }));
         if keep {
-            out.push(summary(e, &rec, size));
+            let mut row = summary(e, &rec, size);
+            row.names
+                .extend(link_names.get(&rec.name).into_iter().flatten().cloned());
+            out.push(row);
         }
     }
     if let Some(l) = limit.filter(|l| *l > 0) {

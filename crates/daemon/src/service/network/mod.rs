@@ -5,6 +5,7 @@
 //! * [`bridge`]: the bridge device behind a network, made when a container first needs it;
 //! * [`sandbox`]: a container's network namespace, veth pairs and addresses, from start to
 //!   exit; [`ports`]: its published ports; [`etc`]: its `/etc/hosts` and `resolv.conf`;
+//!   [`link_env`]: the environment of its legacy links;
 //! * [`firewall`]: the engine's nftables table, derived from the state here;
 //! * [`resolver`]: the embedded DNS server's view of names;
 //! * [`recover`]: start-up re-adoption and the sweep of a crash's leftovers, and shutdown.
@@ -19,6 +20,7 @@ pub mod bridge;
 pub mod connect;
 pub mod etc;
 pub mod firewall;
+pub mod link_env;
 pub mod manage;
 pub mod ports;
 pub mod record;

@@ -78,6 +78,7 @@ struct Plan {
     subnet: Ipv4Net,
     gateway: Ipv4Addr,
     ip: Ipv4Addr,
+    mac: [u8; 6],
     endpoint_id: String,
     ep: EndpointSettings,
 }
@@ -171,12 +172,18 @@ pub fn attach(e: &Engine, c: &Ctr) -> Result<StartNet, ApiError> {
         let (gateway, subnet) = super::bridge::gateway(&net)?;
         let ip = take_ip(nw, &rec.id, &net, &subnet, gateway, static_ip(&ep))?;
         undo.ips.push((net.id.clone(), ip));
+        let mac = rec
+            .desired_macs
+            .get(&name)
+            .and_then(|m| ipam::parse_mac(m))
+            .unwrap_or_else(|| ipam::mac_for(ip));
         plans.push(Plan {
             name,
             net,
             subnet,
             gateway,
             ip,
+            mac,
             endpoint_id: new_id(),
             ep,
         });
@@ -210,7 +217,7 @@ pub fn attach(e: &Engine, c: &Ctr) -> Result<StartNet, ApiError> {
             mtu: 1500,
             peer_name: &peer,
             peer_netns: ns.fd.as_fd(),
-            peer_mac: ipam::mac_for(p.ip),
+            peer_mac: p.mac,
         })?;
         undo.veths.push(veth);
         let inner = ns
@@ -316,7 +323,7 @@ pub fn attach(e: &Engine, c: &Ctr) -> Result<StartNet, ApiError> {
             };
             ep.ip_address = p.ip.to_string();
             ep.ip_prefix_len = p.subnet.prefix() as i64;
-            ep.mac_address = ipam::mac_string(&ipam::mac_for(p.ip));
+            ep.mac_address = ipam::mac_string(&p.mac);
             if p.net.is_user_bridge() {
                 ep.dns_names = Some(dns_names(&r, p.ep.aliases.as_deref().unwrap_or(&[])));
             }
@@ -504,12 +511,13 @@ pub fn detach(e: &Engine, c: &Ctr) {
     });
     {
         let mut r = c.lock();
-        for ep in r.networks.values_mut() {
+        let r = &mut *r;
+        for (name, ep) in r.networks.iter_mut() {
             ep.endpoint_id.clear();
             ep.gateway.clear();
             ep.ip_address.clear();
             ep.ip_prefix_len = 0;
-            ep.mac_address.clear();
+            ep.mac_address = r.desired_macs.get(name).cloned().unwrap_or_default();
         }
         r.ports = Default::default();
     }

@@ -18,6 +18,8 @@ use crate::service::containers::record::ContainerRecord;
 /// The container's networks and the warnings for the client.
 pub struct Joined {
     pub networks: BTreeMap<String, EndpointSettings>,
+    /// Chosen MAC addresses per network (see `ContainerRecord::desired_macs`).
+    pub macs: BTreeMap<String, String>,
     pub warnings: Vec<String>,
 }
 
@@ -83,6 +85,7 @@ pub fn for_create(
         }
         return Ok(Joined {
             networks: BTreeMap::new(),
+            macs: BTreeMap::new(),
             warnings,
         });
     }
@@ -102,6 +105,7 @@ pub fn for_create(
     else {
         return Ok(Joined {
             networks: BTreeMap::new(),
+            macs: BTreeMap::new(),
             warnings,
         });
     };
@@ -113,6 +117,7 @@ pub fn for_create(
                 networks: std::iter::once((primary, EndpointSettings::default()))
                     .chain(endpoints)
                     .collect(),
+                macs: BTreeMap::new(),
                 warnings,
             });
         }
@@ -190,7 +195,43 @@ pub fn for_create(
         ep.network_id = other.id.clone();
         networks.insert(other.name.clone(), ep);
     }
-    Ok(Joined { networks, warnings })
+    let macs = desired_macs(cfg, &net.name, &mut networks)?;
+    Ok(Joined {
+        networks,
+        macs,
+        warnings,
+    })
+}
+
+/// The MAC addresses chosen per network: an endpoint's own, and the container-wide
+/// `MacAddress` (API < 1.44 clients; dockerd moves it to the main network's endpoint).
+fn desired_macs(
+    cfg: &ContainerConfig,
+    primary: &str,
+    networks: &mut BTreeMap<String, EndpointSettings>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    if !cfg.mac_address.is_empty()
+        && let Some(ep) = networks.get_mut(primary)
+    {
+        if ep.mac_address.is_empty() {
+            ep.mac_address = cfg.mac_address.clone();
+        } else if !ep.mac_address.eq_ignore_ascii_case(&cfg.mac_address) {
+            return Err(bad(
+                "the container-wide MAC address must match the endpoint-specific MAC address for the main network, or be left empty",
+            ));
+        }
+    }
+    let mut macs = BTreeMap::new();
+    for (name, ep) in networks.iter_mut() {
+        if ep.mac_address.is_empty() {
+            continue;
+        }
+        let mac = wharf_network::ipam::parse_mac(&ep.mac_address)
+            .ok_or_else(|| bad(&format!("invalid MAC address {}", ep.mac_address)))?;
+        ep.mac_address = wharf_network::ipam::mac_string(&mac);
+        macs.insert(name.clone(), ep.mac_address.clone());
+    }
+    Ok(macs)
 }
 
 /// Rewrites `--link name:alias` as dockerd records it (`/name:/container/alias`), once the
