@@ -33,10 +33,11 @@ impl Req {
     }
 
     /// The last value of a query parameter.
+    /// The first value of a parameter given several times, as Go's `FormValue` (docker-py
+    /// sends `dockerfile` twice, name then content, for a Dockerfile outside the context).
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
-            .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }

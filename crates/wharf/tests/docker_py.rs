@@ -333,3 +333,53 @@ except docker.errors.ImageLoadError as e:
 "#,
     );
 }
+
+#[test]
+fn endpoint_links_ipam_options_swarm_and_repeated_query_parameters() {
+    let Some(d) = setup() else { return };
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("file.txt"), "hello").unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("Dockerfile"),
+        "FROM busybox\nCOPY . /src\n",
+    )
+    .unwrap();
+    py(
+        &d,
+        &format!(
+            r#"
+# A link given when connecting to a user network answers by DNS on that network, also for a
+# container that comes later.
+net = api.create_network("linknet")["Id"]
+ipam = api.inspect_network(net)["IPAM"]
+assert ipam.get("Options") is None, ipam  # docker-py sent none
+c = api.create_container("busybox", "top", host_config=api.create_host_config(network_mode="linknet"))
+api.start(c)
+api.disconnect_container_from_network(c, "linknet")
+api.connect_container_to_network(c, "linknet", links=[("upstream", "bar")])
+assert api.inspect_container(c)["NetworkSettings"]["Networks"]["linknet"]["Links"] == ["upstream:bar"]
+up = api.create_container("busybox", "top", name="upstream", host_config=api.create_host_config(network_mode="linknet"))
+api.start(up)
+e = api.exec_create(c, "nslookup bar")
+out = api.exec_start(e).decode()
+assert api.exec_inspect(e)["ExitCode"] == 0, out
+assert api.inspect_container(up)["NetworkSettings"]["Networks"]["linknet"]["IPAddress"] in out, out
+for x in (c, up):
+    api.remove_container(x, force=True)
+# Not in a swarm: dockerd's answer, which leave_swarm(force=True) accepts.
+assert api.leave_swarm(force=True)
+try:
+    api.inspect_swarm()
+    raise SystemExit("inspect_swarm answered")
+except docker.errors.APIError as e:
+    assert e.response.status_code == 503 and "not a swarm manager" in e.explanation, e.explanation
+# A Dockerfile outside the context goes as a second `dockerfile` parameter: the first wins.
+lines = list(api.build(path="{ctx}", dockerfile="{df}", tag="outside:1", decode=True))
+assert "Successfully tagged outside:1" in lines[-1].get("stream", ""), lines
+"#,
+            ctx = ctx.path().display(),
+            df = outside.path().join("Dockerfile").display(),
+        ),
+    );
+}

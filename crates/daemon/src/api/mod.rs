@@ -8,6 +8,7 @@ pub mod hijack;
 pub mod images;
 pub mod networks;
 pub mod registry;
+pub mod swarm;
 pub mod system;
 pub mod volumes;
 
@@ -28,6 +29,7 @@ pub fn routes() -> Router<Handler> {
     r.add(post.clone(), "/build", handler(build::build));
     r.add(post.clone(), "/build/prune", handler(build::prune));
     r.add(post.clone(), "/build/context", handler(build::plan_context));
+    swarm::add_routes(&mut r);
 
     // Literal image routes first: `{name:.*}` would swallow them.
     r.add(get.clone(), "/images/json", handler(images::list));

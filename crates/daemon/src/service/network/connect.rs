@@ -174,6 +174,7 @@ fn attach_live(
             } else {
                 Vec::new()
             },
+            links: super::resolver::endpoint_links(&ep),
             veth,
         });
         if sb.upstreams.is_empty() {

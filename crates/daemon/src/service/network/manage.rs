@@ -278,15 +278,11 @@ impl Networks {
         rec: &NetworkRecord,
         containers: &[(String, String, wharf_api::container::EndpointSettings)],
     ) -> NetworkResource {
-        let ipam_options = if rec.is_bridge() && rec.ipam_options.is_none() {
-            Some(BTreeMap::new())
-        } else {
-            rec.ipam_options.clone()
-        };
+        // As given at create: `{}` from the docker CLI, null when a client sent none.
         let ipam_options = if rec.is_default_bridge() {
             None
         } else {
-            ipam_options
+            rec.ipam_options.clone()
         };
         NetworkResource {
             name: rec.name.clone(),

@@ -89,6 +89,9 @@ pub struct Active {
     pub ip: Ipv4Addr,
     /// Names it answers to on this network (user-defined networks only).
     pub names: Vec<String>,
+    /// The endpoint's links (`--link` given with `--network` or `network connect`): alias and
+    /// the container name it stands for, on this network, looked up when asked.
+    pub links: Vec<(String, String)>,
     pub veth: String,
 }
 

@@ -47,6 +47,7 @@ pub fn readopt(e: &Engine, c: &Ctr) {
             } else {
                 Vec::new()
             },
+            links: super::resolver::endpoint_links(ep),
             veth: Naming::veth(&ep.endpoint_id),
         });
     }

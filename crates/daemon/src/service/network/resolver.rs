@@ -1,6 +1,7 @@
 //! What a container's embedded DNS server answers: the names of the running containers on its
 //! user-defined networks (container name, network aliases, short id, hostname, also as
-//! `name.network`), its own `--link` aliases, and reverse lookups of their addresses.
+//! `name.network`), its own `--link` aliases (legacy ones and its endpoints'), and reverse
+//! lookups of their addresses.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Mutex, Weak};
@@ -12,6 +13,18 @@ use super::NetState;
 pub struct ContainerResolver {
     pub state: Weak<Mutex<NetState>>,
     pub id: String,
+}
+
+/// An endpoint's `Links` (`name:alias` or `name`) as (alias, container name).
+pub fn endpoint_links(ep: &wharf_api::container::EndpointSettings) -> Vec<(String, String)> {
+    ep.links
+        .iter()
+        .flatten()
+        .map(|l| {
+            let (name, alias) = l.split_once(':').unwrap_or((l, l));
+            (alias.to_string(), name.trim_start_matches('/').to_string())
+        })
+        .collect()
 }
 
 fn bare<'a>(name: &'a str, network: &str) -> &'a str {
@@ -45,7 +58,13 @@ impl Resolve for ContainerResolver {
         }
         for ep in &mine {
             let netname = st.nets.get(&ep.net).map(|n| n.name.as_str()).unwrap_or("");
-            let wanted = bare(name, netname);
+            let asked = bare(name, netname);
+            // An endpoint link answers for its container's name on this network.
+            let wanted = ep
+                .links
+                .iter()
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(asked))
+                .map_or(asked, |(_, target)| target.as_str());
             for sb in st.sandboxes.values() {
                 for other in sb.endpoints.iter().filter(|o| o.net == ep.net) {
                     if other.names.iter().any(|n| n.eq_ignore_ascii_case(wanted))
@@ -103,6 +122,7 @@ mod tests {
             net: net.into(),
             ip: ip.into(),
             names: names.iter().map(|s| s.to_string()).collect(),
+            links: Vec::new(),
             veth: String::new(),
         }
     }
@@ -122,7 +142,12 @@ mod tests {
             );
         }
         let mut me = Sandbox::default();
-        me.endpoints.push(ep("n1", [10, 1, 0, 2], &["client"]));
+        let mut mine = ep("n1", [10, 1, 0, 2], &["client"]);
+        mine.links = endpoint_links(&wharf_api::container::EndpointSettings {
+            links: Some(vec!["db:primary".into(), "/far".into()]),
+            ..Default::default()
+        });
+        me.endpoints.push(mine);
         me.links.push(("cache".into(), "c3".into()));
         st.sandboxes.insert("c1".into(), me);
         let mut db = Sandbox::default();
@@ -146,6 +171,8 @@ mod tests {
         assert_eq!(r.lookup("db.backend"), Some(ip(10, 1, 0, 3)));
         assert_eq!(r.lookup("cache"), Some(ip(10, 1, 0, 4)));
         assert_eq!(r.lookup("far"), None, "not on a shared network");
+        assert_eq!(r.lookup("primary"), Some(ip(10, 1, 0, 3)), "endpoint link");
+        assert_eq!(r.lookup("primary.backend"), Some(ip(10, 1, 0, 3)));
         assert_eq!(
             r.reverse(Ipv4Addr::new(10, 1, 0, 3)).as_deref(),
             Some("db.backend")

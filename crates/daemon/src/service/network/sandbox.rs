@@ -280,6 +280,7 @@ pub fn attach(e: &Engine, c: &Ctr) -> Result<StartNet, ApiError> {
                 } else {
                     Vec::new()
                 },
+                links: super::resolver::endpoint_links(&p.ep),
                 veth: Naming::veth(&p.endpoint_id),
             })
             .collect(),
