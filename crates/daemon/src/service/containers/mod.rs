@@ -281,10 +281,11 @@ impl Containers {
         let dir = self.dir(&rec.id);
         let data = serde_json::to_vec(&rec)
             .map_err(|err| ApiError::internal(format!("encoding container record: {err}")))?;
-        let tmp = dir.join(".container.json.tmp");
-        std::fs::write(&tmp, &data)
-            .and_then(|()| std::fs::rename(&tmp, dir.join(RECORD_FILE)))
-            .map_err(|err| ApiError::internal(format!("writing container record: {err}")))?;
+        if !write_record(&dir, &data)
+            .map_err(|err| ApiError::internal(format!("writing container record: {err}")))?
+        {
+            return Ok(());
+        }
         self.dirty
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -326,6 +327,17 @@ pub fn not_found(name: &str) -> ApiError {
 }
 
 /// A fresh 64-hex-digit container id.
+/// Replaces `dir`'s record with `data`; `false` when the directory is gone, as it is once a
+/// concurrent removal moved it away (there is nothing left to record then).
+fn write_record(dir: &Path, data: &[u8]) -> std::io::Result<bool> {
+    let tmp = dir.join(".container.json.tmp");
+    match std::fs::write(&tmp, data).and_then(|()| std::fs::rename(&tmp, dir.join(RECORD_FILE))) {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !dir.exists() => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
 pub fn new_id() -> String {
     let mut b = [0u8; 32];
     rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty()).ok();
@@ -356,4 +368,21 @@ pub fn disk_id_map(
     uses_remap(e, hc)
         .filter(|_| !layer::full_tree(e))
         .map(crate::remap::archive_map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_for_a_removed_container_is_skipped_not_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("c1");
+        std::fs::create_dir(&dir).unwrap();
+        assert!(write_record(&dir, b"{}").unwrap());
+        assert_eq!(std::fs::read(dir.join(RECORD_FILE)).unwrap(), b"{}");
+        std::fs::rename(&dir, d.path().join("removed-c1")).unwrap();
+        assert!(!write_record(&dir, b"{}").unwrap());
+        assert!(!dir.exists(), "nothing recreated");
+    }
 }
