@@ -198,7 +198,9 @@ pub async fn attach(e: Arc<Engine>, mut r: Req) -> Reply {
     }
     let ct = stream_type(tty, r.version);
     let (resp, conn) = hijack(&mut r, ct)?;
+    let placing = c.attach_begun();
     tokio::spawn(async move {
+        let _placing = placing;
         let Some(h) = conn.await else { return };
         let mut spec = spec;
         spec.initial = h.initial;

@@ -58,6 +58,7 @@ pub async fn start(e: Arc<Engine>, mut r: Req) -> Reply {
     let (resp, conn) = hijack(&mut r, ct)?;
     tokio::spawn(async move {
         let Some(h) = conn.await else { return };
+        super::hijack::head_read(&h).await;
         let keep = h.fd.try_clone().ok();
         let r = svc::start(
             &e,

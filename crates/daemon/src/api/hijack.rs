@@ -63,7 +63,6 @@ pub fn hijack(
         };
         let parts = upgraded.downcast::<TokioIo<UnixStream>>().ok()?;
         let stream = parts.io.into_inner().into_std().ok()?;
-        headers_read(&stream).await;
         stream.set_nonblocking(false).ok()?;
         Some(Hijacked {
             fd: OwnedFd::from(stream),
@@ -76,12 +75,14 @@ pub fn hijack(
 /// Waits (briefly, bounded) until the client has read the response head. Clients such as
 /// docker-py parse the head through a buffered reader and then read the stream from the raw
 /// socket: stream bytes that arrived with the head would sit in that buffer and be lost.
-/// Go clients read the head at once, so this costs them nothing.
-async fn headers_read(stream: &std::os::unix::net::UnixStream) {
+/// Go clients read the head at once, so this costs them nothing. Only for a stream whose
+/// output the same request starts (exec start): an attach must reach the container before
+/// the client, having read the head, sends the start.
+pub async fn head_read(conn: &Hijacked) {
     use std::os::fd::AsFd;
     const LIMIT: std::time::Duration = std::time::Duration::from_millis(200);
     let t0 = std::time::Instant::now();
-    while wharf_network::unread_by_peer(stream.as_fd()).is_ok_and(|n| n > 0) {
+    while wharf_network::unread_by_peer(conn.fd.as_fd()).is_ok_and(|n| n > 0) {
         if t0.elapsed() > LIMIT {
             return;
         }

@@ -318,6 +318,7 @@ async fn launch(
     let t0 = std::time::Instant::now();
     shim::spawn(&e.shim_exe, dir).await?;
     let t_spawn = t0.elapsed();
+    c.attaches_placed().await;
     let pending: Vec<_> =
         std::mem::take(&mut *c.pending_attach.lock().unwrap_or_else(|p| p.into_inner()));
     for (fd, spec) in pending {

@@ -69,6 +69,9 @@ pub struct Ctr {
     removed: AtomicBool,
     /// Clients that attached before the container started: handed to the shim at start.
     pub pending_attach: Mutex<Vec<(OwnedFd, AttachSpec)>>,
+    /// Attach requests answered but not yet in `pending_attach` or the shim (see
+    /// [`Ctr::attach_begun`]).
+    attaching: AtomicU64,
     /// Set while a restart is scheduled by the restart policy; cleared to cancel it.
     pub restart_pending: AtomicBool,
     /// Execs created for this container (ids).
@@ -77,6 +80,16 @@ pub struct Ctr {
     pub backoff_ms: AtomicU64,
     /// Keeps the image's layers from being removed while the container exists.
     _lease: Mutex<Option<Lease>>,
+}
+
+/// See [`Ctr::attach_begun`].
+pub struct AttachGuard(Arc<Ctr>);
+
+impl Drop for AttachGuard {
+    fn drop(&mut self) {
+        self.0.attaching.fetch_sub(1, Ordering::SeqCst);
+        self.0.notify();
+    }
 }
 
 impl Ctr {
@@ -90,6 +103,7 @@ impl Ctr {
             exits: AtomicU64::new(0),
             removed: AtomicBool::new(false),
             pending_attach: Mutex::new(Vec::new()),
+            attaching: AtomicU64::new(0),
             restart_pending: AtomicBool::new(false),
             exec_ids: Mutex::new(Vec::new()),
             backoff_ms: AtomicU64::new(0),
@@ -111,6 +125,28 @@ impl Ctr {
 
     pub fn notify(&self) {
         self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// Counts an attach from before its answer goes out until the connection is placed (the
+    /// guard drops): a client that read the answer may send `start` at once, and the start
+    /// must find it (see [`Ctr::attaches_placed`]).
+    pub fn attach_begun(self: &Arc<Self>) -> AttachGuard {
+        self.attaching.fetch_add(1, Ordering::SeqCst);
+        AttachGuard(self.clone())
+    }
+
+    /// Waits (bounded) until every answered attach is placed.
+    pub async fn attaches_placed(&self) {
+        let mut rx = self.subscribe();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while self.attaching.load(Ordering::SeqCst) > 0 {
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
     }
 
     pub fn exits(&self) -> u64 {
