@@ -25,6 +25,8 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 # per machine: the tarball is kept in the temp dir); docker-py drives a build test.
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 python3 -c 'import docker' >/dev/null 2>&1 || need+=(python3-docker)
+# docker-compose (1.29, on docker-py) drives a project end to end.
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ "${WHARF_TEST_PEERS:-1}" = 1 ]; then
     # Peers the interop tests compare with; tests that need them skip when they are absent.
     command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
