@@ -85,7 +85,9 @@ fn a_client_going_away_stops_the_running_step() {
     }
     let d = TestDaemon::start();
     d.import_busybox("busybox");
-    let ctx = context(&[("Dockerfile", "FROM busybox\nRUN sleep 60\n")]);
+    // A duration no other process on the host sleeps for, so the check below sees only ours.
+    let marker = format!("sleep {}", 100_000 + std::process::id());
+    let ctx = context(&[("Dockerfile", &format!("FROM busybox\nRUN {marker}\n"))]);
     let mut child = d
         .wharf_cmd(&["build", "--progress=plain", ctx.path().to_str().unwrap()])
         .stdout(std::process::Stdio::null())
@@ -97,14 +99,14 @@ fn a_client_going_away_stops_the_running_step() {
     let _ = child.wait();
     // The engine notices within a second or two and removes the step's container and work.
     wait_for("the step to be stopped", || running_steps(&d) == 0);
-    let ps = std::process::Command::new("pgrep")
-        .args(["-f", "sleep 60"])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&ps.stdout).trim().is_empty(),
-        "the step's process is gone"
-    );
+    // SIGKILLed processes can take a moment to go on a busy machine.
+    wait_for("the step's process to be gone", || {
+        let ps = std::process::Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&ps.stdout).trim().is_empty()
+    });
     let snaps = std::fs::read_dir(d.root.join("snapshots")).unwrap().count();
     assert_eq!(snaps, 1, "only busybox's layer");
 }
