@@ -85,9 +85,72 @@ impl<'de> de::Deserializer<'de> for Lenient {
         v.visit_unit()
     }
 
+    // Go decodes `null` into a string, number or bool as its zero value (inside maps and
+    // arrays too, where no field default applies).
+    fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Null => v.visit_str(""),
+            other => de::Deserializer::deserialize_any(other, v),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.deserialize_str(v)
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Null => v.visit_bool(false),
+            other => de::Deserializer::deserialize_any(other, v),
+        }
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Null => v.visit_i64(0),
+            other => de::Deserializer::deserialize_any(other, v),
+        }
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Null => v.visit_u64(0),
+            other => de::Deserializer::deserialize_any(other, v),
+        }
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        match self.0 {
+            Value::Null => v.visit_f64(0.0),
+            other => de::Deserializer::deserialize_any(other, v),
+        }
+    }
+
+    // Narrower numbers: the visitors take an i64/u64/f64 and check the range.
+    fn deserialize_i8<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(v)
+    }
+    fn deserialize_i16<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(v)
+    }
+    fn deserialize_i32<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(v)
+    }
+    fn deserialize_u8<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.deserialize_u64(v)
+    }
+    fn deserialize_u16<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.deserialize_u64(v)
+    }
+    fn deserialize_u32<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.deserialize_u64(v)
+    }
+    fn deserialize_f32<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+        self.deserialize_f64(v)
+    }
+
     forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map identifier
+        i128 u128 char bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier
     }
 }
 
@@ -215,6 +278,24 @@ mod tests {
         assert_eq!(b.labels["detachKeys"], "kept as sent");
         assert!(b.cmd.is_empty());
         assert!(b.tty);
+    }
+
+    #[test]
+    fn null_in_maps_and_arrays_is_the_zero_value() {
+        let m: BTreeMap<String, String> = from_slice(br#"{"a":null,"b":"x"}"#).unwrap();
+        assert_eq!(m["a"], "");
+        let v: Vec<String> = from_slice(br#"["x",null]"#).unwrap();
+        assert_eq!(v, ["x", ""]);
+        let n: BTreeMap<String, i64> = from_slice(br#"{"n":null}"#).unwrap();
+        assert_eq!(n["n"], 0);
+        let n: Vec<u16> = from_slice(br#"[null,7]"#).unwrap();
+        assert_eq!(n, [0, 7]);
+        assert!(
+            from_slice::<Vec<u8>>(br#"[300]"#).is_err(),
+            "ranges still checked"
+        );
+        let o: BTreeMap<String, Option<String>> = from_slice(br#"{"o":null}"#).unwrap();
+        assert_eq!(o["o"], None);
     }
 
     #[test]
