@@ -72,6 +72,8 @@ pub struct BuildRequest {
     pub explain: bool,
     /// `RUN --mount=type=secret` data by id.
     pub secrets: BTreeMap<String, Vec<u8>>,
+    /// `--add-host`: (name, address) lines added to the steps' `/etc/hosts`.
+    pub extra_hosts: Vec<(String, std::net::IpAddr)>,
 }
 
 /// The builder of one engine: its stores and where it works.

@@ -45,6 +45,8 @@ pub struct RunSpec {
     pub user: RunUser,
     pub cwd: String,
     pub network: Network,
+    /// `--add-host` entries for its `/etc/hosts`.
+    pub extra_hosts: Vec<(String, std::net::IpAddr)>,
     pub mounts: Vec<Mount>,
     pub stubs: Vec<Stub>,
 }
@@ -87,15 +89,20 @@ fn stub_init_layer(init: &Path, view: &LayerView, stubs: &[Stub]) -> std::io::Re
     Ok(())
 }
 
-fn hosts_file(network: Network, hostname: &str) -> String {
-    if network == Network::Host
-        && let Ok(h) = fs::read_to_string("/etc/hosts")
-    {
-        return h;
+fn hosts_file(network: Network, hostname: &str, extra: &[(String, std::net::IpAddr)]) -> String {
+    let mut hosts = match fs::read_to_string("/etc/hosts") {
+        Ok(h) if network == Network::Host => h,
+        _ => format!(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{hostname}\n"
+        ),
+    };
+    if !hosts.is_empty() && !hosts.ends_with('\n') {
+        hosts.push('\n');
     }
-    format!(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{hostname}\n"
-    )
+    for (name, ip) in extra {
+        hosts.push_str(&format!("{ip}\t{name}\n"));
+    }
+    hosts
 }
 
 impl Runner<'_> {
@@ -168,7 +175,10 @@ impl Runner<'_> {
 
         let etc = bundle.join("etc");
         fs::create_dir_all(&etc)?;
-        fs::write(etc.join("hosts"), hosts_file(spec.network, short))?;
+        fs::write(
+            etc.join("hosts"),
+            hosts_file(spec.network, short, &spec.extra_hosts),
+        )?;
         let resolv = match spec.network {
             Network::Host => fs::read("/etc/resolv.conf").unwrap_or_default(),
             Network::None => Vec::new(),

@@ -558,9 +558,10 @@ impl<'a> StageRun<'a> {
         let inputs = Inputs {
             parent: self.image.id_string(),
             instruction: format!(
-                "{}\n{}\nnetwork={network:?}",
+                "{}\n{}\nnetwork={network:?}{}",
                 args.join(" "),
-                prepared_inputs.describe
+                prepared_inputs.describe,
+                extra_hosts_key(&self.sh.req.extra_hosts)
             ),
             args: recorded,
             sources: prepared_inputs.sources,
@@ -588,6 +589,7 @@ impl<'a> StageRun<'a> {
                 user,
                 cwd: self.cfg.working_dir.clone(),
                 network,
+                extra_hosts: self.sh.req.extra_hosts.clone(),
                 mounts: m.mounts.clone(),
                 stubs: m.stubs.clone(),
             };
@@ -628,4 +630,13 @@ fn label_command(k: &str, v: &str, _others: &[Command], line: usize) -> Command 
             no_delim: false,
         }]),
     }
+}
+
+/// `--add-host` entries are part of a RUN step's cache key (as in BuildKit) when there are
+/// any; steps of builds without keep the keys they always had.
+fn extra_hosts_key(hosts: &[(String, std::net::IpAddr)]) -> String {
+    hosts
+        .iter()
+        .map(|(name, ip)| format!("\nhost={name}:{ip}"))
+        .collect()
 }

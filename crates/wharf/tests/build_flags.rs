@@ -302,3 +302,53 @@ fn docker_py_builds() {
     );
     assert_eq!(image_id(&d, "pybad"), "");
 }
+
+#[test]
+fn add_host_reaches_the_steps_hosts_file_through_both_clis() {
+    if skip_unless_root() {
+        return;
+    }
+    let d = TestDaemon::start();
+    d.import_busybox("busybox");
+    let ctx = context(&[(
+        "Dockerfile",
+        "FROM busybox\nRUN ping -c1 -W1 extrahost.local.test && cp /etc/hosts /hosts-file\n",
+    )]);
+    for cli in [Cli::Wharf, Cli::Docker] {
+        let tag = format!("addhost-{cli:?}").to_lowercase();
+        build_ok(
+            &d,
+            cli,
+            ctx.path(),
+            &[
+                "--no-cache",
+                "-t",
+                &tag,
+                "--add-host",
+                "extrahost.local.test:127.0.0.1",
+                "--add-host",
+                "v6.local.test=[::1]",
+            ],
+        );
+        let hosts = ok(&d.wharf(&["run", "--rm", &tag, "cat", "/hosts-file"]));
+        assert!(hosts.contains("127.0.0.1\textrahost.local.test"), "{hosts}");
+        assert!(hosts.contains("::1\tv6.local.test"), "{hosts}");
+    }
+    // Refused by the engine with dockerd's words when a client does not check it first.
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "--unix-socket",
+            d.socket.to_str().unwrap(),
+            "-X",
+            "POST",
+            "http://d/build?extrahosts=bad:nope",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&out).contains(r#"invalid IP address in add-host: \"nope\""#),
+        "{}",
+        stdout(&out)
+    );
+}

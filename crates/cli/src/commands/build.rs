@@ -311,6 +311,12 @@ fn build(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
     if !net.is_empty() && net != "default" {
         q.push(("networkmode", net));
     }
+    for h in p.list("add-host") {
+        q.push((
+            "extrahosts",
+            crate::opts::checks::extra_host(&h).map_err(CliError::msg)?,
+        ));
+    }
     let secret_header = secrets(p)?;
     let registry_config = crate::credentials::registry_config_header(ctx.config_dir.as_deref());
     let mut headers: Vec<(&str, &str)> = vec![("X-Registry-Config", registry_config.as_str())];

@@ -72,8 +72,34 @@ pub fn request(r: &Req) -> Result<(BuildRequest, String), ApiError> {
         platform: r.query("platform").unwrap_or("").to_string(),
         explain: r.query_bool("explain"),
         secrets,
+        extra_hosts: r
+            .query_all("extrahosts")
+            .into_iter()
+            .map(parse_extra_host)
+            .collect::<Result<_, _>>()?,
     };
     Ok((req, r.query("remote").unwrap_or("").to_string()))
+}
+
+/// One `--add-host` of a build, `name:address` (or `name=address`).
+fn parse_extra_host(s: &str) -> Result<(String, std::net::IpAddr), ApiError> {
+    let (name, addr) = s
+        .split_once('=')
+        .or_else(|| s.split_once(':'))
+        .ok_or_else(|| ApiError::bad_request(format!("bad format for add-host: \"{s}\"")))?;
+    if addr == "host-gateway" {
+        return Err(ApiError::bad_request(
+            "add-host host-gateway is not supported in builds by wharf; give the address",
+        ));
+    }
+    let ip = addr
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| {
+            ApiError::bad_request(format!("invalid IP address in add-host: \"{addr}\""))
+        })?;
+    Ok((name.to_string(), ip))
 }
 
 /// `POST /build/context` (wharf extension): which files of a context the engine needs.
