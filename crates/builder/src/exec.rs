@@ -71,6 +71,8 @@ pub(crate) struct Shared<'a> {
     pub epoch: Option<i64>,
     pub work: PathBuf,
     pub network: Network,
+    /// With `--cache-from`: the images a cached step may resolve to.
+    pub cache_sources: Option<BTreeSet<String>>,
     pub out: Arc<Output>,
     puller: Option<Arc<dyn Puller>>,
     slots: Mutex<Vec<Slot>>,
@@ -244,6 +246,34 @@ fn needed_stages(df: &Dockerfile, target: usize, globals: &GlobalArgs) -> Vec<us
 }
 
 impl Builder {
+    /// `--cache-from` as dockerd's classic builder takes it: the named images and their local
+    /// ancestors are the only cache; names that resolve to nothing add nothing.
+    fn cache_sources(&self, names: &[String]) -> Result<Option<BTreeSet<String>>, BuildError> {
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let mut ids = BTreeSet::new();
+        for name in names {
+            let Ok(img) = self.store.resolve(name) else {
+                continue;
+            };
+            let mut next = Some(img);
+            while let Some(rec) = next {
+                if !ids.insert(rec.id.to_string()) {
+                    break;
+                }
+                next = match &rec.parent {
+                    Some(p) => self
+                        .store
+                        .get(p)
+                        .map_err(|e| BuildError::Internal(e.to_string()))?,
+                    None => None,
+                };
+            }
+        }
+        Ok(Some(ids))
+    }
+
     /// Reads the Dockerfile and `.dockerignore` from the context and checks the request, so
     /// that every error found here is answered before any output.
     pub fn prepare(&self, req: BuildRequest, mut ctx: Context) -> Result<Prepared, BuildError> {
@@ -411,6 +441,7 @@ impl Builder {
             epoch,
             work: work.clone(),
             network,
+            cache_sources: self.cache_sources(&p.req.cache_from)?,
             out: out.clone(),
             puller: p.puller.clone().or_else(|| self.puller.clone()),
             slots: Mutex::new((0..p.df.stages.len()).map(|_| Slot::Pending).collect()),

@@ -74,6 +74,8 @@ pub struct BuildRequest {
     pub secrets: BTreeMap<String, Vec<u8>>,
     /// `--add-host`: (name, address) lines added to the steps' `/etc/hosts`.
     pub extra_hosts: Vec<(String, std::net::IpAddr)>,
+    /// `--cache-from`: when given, the only images (with their ancestors) a step may reuse.
+    pub cache_from: Vec<String>,
 }
 
 /// The builder of one engine: its stores and where it works.

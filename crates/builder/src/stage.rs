@@ -320,7 +320,14 @@ impl<'a> StageRun<'a> {
             }
             return Ok(Some(key));
         }
+        let allowed = |image: &str| {
+            self.sh
+                .cache_sources
+                .as_ref()
+                .is_none_or(|ids| ids.contains(image))
+        };
         if let Some(rec) = self.sh.b.cache.get(&key)
+            && allowed(rec.image.as_str())
             && let Some(img) = self.sh.b.store.get(&rec.image)?
         {
             self.image = ImageState::from_record(&self.sh.b.store, img)?;

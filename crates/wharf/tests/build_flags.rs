@@ -352,3 +352,41 @@ fn add_host_reaches_the_steps_hosts_file_through_both_clis() {
         stdout(&out)
     );
 }
+
+#[test]
+fn cache_from_limits_the_cache_to_those_images_through_both_clis() {
+    if skip_unless_root() {
+        return;
+    }
+    let d = TestDaemon::start();
+    d.import_busybox("busybox");
+    let ctx = context(&[(
+        "Dockerfile",
+        "FROM busybox\nENV FOO=bar\nRUN touch baz\nRUN touch bax\n",
+    )]);
+    build_ok(&d, Cli::Wharf, ctx.path(), &["-t", "build1"]);
+    let hits = |out: &str| out.matches("Using cache").count();
+    // The image and its ancestors are the cache: every step hits.
+    for cli in [Cli::Wharf, Cli::Docker] {
+        let out = build_ok(
+            &d,
+            cli,
+            ctx.path(),
+            &["-t", "build2", "--cache-from", "build1"],
+        );
+        assert_eq!(hits(&out), 3, "{out}");
+    }
+    // A source that names nothing leaves no cache at all.
+    for cli in [Cli::Wharf, Cli::Docker] {
+        let out = build_ok(
+            &d,
+            cli,
+            ctx.path(),
+            &["-t", "build3", "--cache-from", "nosuchtag"],
+        );
+        assert_eq!(hits(&out), 0, "{out}");
+    }
+    // Without --cache-from the local cache is used as always.
+    let out = build_ok(&d, Cli::Wharf, ctx.path(), &["-t", "build4"]);
+    assert_eq!(hits(&out), 3, "{out}");
+}

@@ -311,6 +311,13 @@ fn build(ctx: &mut Ctx, p: &Parsed) -> Result<(), CliError> {
     if !net.is_empty() && net != "default" {
         q.push(("networkmode", net));
     }
+    let cache_from = p.list("cache-from");
+    if !cache_from.is_empty() {
+        q.push((
+            "cachefrom",
+            serde_json::to_string(&cache_from).unwrap_or_default(),
+        ));
+    }
     for h in p.list("add-host") {
         q.push((
             "extrahosts",

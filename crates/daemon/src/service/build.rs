@@ -72,6 +72,7 @@ pub fn request(r: &Req) -> Result<(BuildRequest, String), ApiError> {
         platform: r.query("platform").unwrap_or("").to_string(),
         explain: r.query_bool("explain"),
         secrets,
+        cache_from: json_param(r, "cachefrom", "cache-from")?,
         extra_hosts: r
             .query_all("extrahosts")
             .into_iter()
