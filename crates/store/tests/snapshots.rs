@@ -233,3 +233,20 @@ fn copy_driver_refuses_to_relink_a_full_tree() {
     // Committing with the parent it was prepared on is always fine.
     s.commit_onto("chain-2", "b", None).unwrap();
 }
+
+/// A crash loses the id counter's last steps, while a directory of a lost id may survive the
+/// recovery (a build step that outlived the engine still had it mounted).
+#[test]
+fn ids_whose_directory_survived_a_crash_are_not_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, s) = open(dir.path(), Driver::Overlay);
+    let stale = dir.path().join("snapshots/1/work/work");
+    fs::create_dir_all(&stale).unwrap();
+    fs::write(stale.join("left"), b"x").unwrap();
+    s.prepare("a", None, false).unwrap();
+    assert_eq!(s.stat("a").unwrap().id, 2);
+    assert!(
+        stale.join("left").exists(),
+        "the stale directory is not touched"
+    );
+}

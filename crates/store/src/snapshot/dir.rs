@@ -112,7 +112,13 @@ impl DirSnapshotter {
             if tx.contains(SNAPSHOTS, key)? {
                 return Err(StoreError::SnapshotExists(key.to_string()));
             }
-            let id = tx.next_id("snapshot")?;
+            let mut id = tx.next_id("snapshot")?;
+            // After a crash the counter restarts from its last durable value, while a
+            // directory of the lost ids may remain (one a surviving build step still had
+            // mounted could not be removed): never reuse one.
+            while self.dir(id).exists() {
+                id = tx.next_id("snapshot")?;
+            }
             let jid = journal::add(
                 tx,
                 vec![
