@@ -72,24 +72,37 @@ fn static_ip(ep: &EndpointSettings) -> Option<String> {
     (!cfg.ipv4_address.is_empty()).then_some(cfg.ipv4_address)
 }
 
-struct Plan {
-    name: String,
-    net: NetworkRecord,
-    subnet: Ipv4Net,
-    gateway: Ipv4Addr,
-    ip: Ipv4Addr,
-    mac: [u8; 6],
-    endpoint_id: String,
-    ep: EndpointSettings,
+/// One endpoint to make: its network (bridge up), address and MAC.
+pub(super) struct Plan {
+    pub name: String,
+    pub net: NetworkRecord,
+    pub subnet: Ipv4Net,
+    pub gateway: Ipv4Addr,
+    pub ip: Ipv4Addr,
+    pub mac: [u8; 6],
+    pub endpoint_id: String,
+    pub ep: EndpointSettings,
 }
 
 /// Everything a failed attach must give back.
-struct Undo<'a> {
-    nw: &'a Networks,
-    ctr: String,
-    ips: Vec<(String, Ipv4Addr)>,
-    held: Vec<(wharf_network::nft::Proto, u16, Ipv4Addr)>,
-    veths: Vec<String>,
+pub(super) struct Undo<'a> {
+    pub nw: &'a Networks,
+    pub ctr: String,
+    pub ips: Vec<(String, Ipv4Addr)>,
+    pub held: Vec<(wharf_network::nft::Proto, u16, Ipv4Addr)>,
+    pub veths: Vec<String>,
+}
+
+impl<'a> Undo<'a> {
+    pub fn new(nw: &'a Networks, ctr: &str) -> Undo<'a> {
+        Undo {
+            nw,
+            ctr: ctr.to_string(),
+            ips: Vec::new(),
+            held: Vec::new(),
+            veths: Vec::new(),
+        }
+    }
 }
 
 impl Drop for Undo<'_> {
@@ -106,7 +119,7 @@ impl Drop for Undo<'_> {
     }
 }
 
-fn release_ips(nw: &Networks, ctr: &str, ips: &[(String, Ipv4Addr)]) {
+pub(super) fn release_ips(nw: &Networks, ctr: &str, ips: &[(String, Ipv4Addr)]) {
     let mut st = nw.state();
     for (net, ip) in ips {
         if let Some(m) = st.ips.get_mut(net)
@@ -149,13 +162,7 @@ pub fn attach(e: &Engine, c: &Ctr) -> Result<StartNet, ApiError> {
     // An exited container's port rules may still be going; its address must not be handed
     // out before they are gone.
     nw.await_firewall();
-    let mut undo = Undo {
-        nw,
-        ctr: rec.id.clone(),
-        ips: Vec::new(),
-        held: Vec::new(),
-        veths: Vec::new(),
-    };
+    let mut undo = Undo::new(nw, &rec.id);
 
     // Networks, their bridges, and an address on each.
     let mut plans: Vec<Plan> = Vec::new();
@@ -168,68 +175,15 @@ pub fn attach(e: &Engine, c: &Ctr) -> Result<StartNet, ApiError> {
         if !found.is_bridge() {
             continue;
         }
-        let net = nw.ensure_bridge(&found.id)?;
-        let (gateway, subnet) = super::bridge::gateway(&net)?;
-        let ip = take_ip(nw, &rec.id, &net, &subnet, gateway, static_ip(&ep))?;
-        undo.ips.push((net.id.clone(), ip));
-        let mac = rec
-            .desired_macs
-            .get(&name)
-            .and_then(|m| ipam::parse_mac(m))
-            .unwrap_or_else(|| ipam::mac_for(ip));
-        plans.push(Plan {
-            name,
-            net,
-            subnet,
-            gateway,
-            ip,
-            mac,
-            endpoint_id: new_id(),
-            ep,
-        });
+        let mac = rec.desired_macs.get(&name).and_then(|m| ipam::parse_mac(m));
+        plans.push(plan(&mut undo, &found, name, ep, mac)?);
     }
     let Some(primary) = plans.first() else {
         let (ns, ()) = netns::create(|_| Ok(()))?;
         return Ok(StartNet { netns: Some(ns) });
     };
     let want_dns = plans.iter().any(|p| p.net.is_user_bridge());
-
-    // The namespace (with the DNS server's sockets, which must be opened inside it).
-    let (mut ns, sockets) = netns::create(|_| {
-        if want_dns {
-            dns::bind()
-                .map(Some)
-                .map_err(|e| wharf_network::NetError::io("binding the embedded DNS server", e))
-        } else {
-            Ok(None)
-        }
-    })?;
-    let mut nl = Socket::open()?;
-    for (i, p) in plans.iter().enumerate() {
-        let veth = Naming::veth(&p.endpoint_id);
-        let peer = format!("eth{i}");
-        let master = nl
-            .link(&p.net.bridge)?
-            .ok_or_else(|| ApiError::internal(format!("bridge {} is gone", p.net.bridge)))?;
-        nl.create_veth(&VethSpec {
-            name: &veth,
-            master: master.index,
-            mtu: 1500,
-            peer_name: &peer,
-            peer_netns: ns.fd.as_fd(),
-            peer_mac: p.mac,
-        })?;
-        undo.veths.push(veth);
-        let inner = ns
-            .nl
-            .link(&peer)?
-            .ok_or_else(|| ApiError::internal(format!("{peer} did not reach the container")))?;
-        ns.nl.add_addr(inner.index, p.ip, p.subnet.prefix())?;
-        ns.nl.set_up(&peer)?;
-    }
-    if !primary.net.internal {
-        ns.nl.add_default_route(primary.gateway)?;
-    }
+    let (ns, sockets) = plumb(&mut undo, &plans, want_dns, None)?;
 
     // Links, published ports, files.
     let links = resolve_links(e, &rec)?;
@@ -345,6 +299,85 @@ pub fn attach(e: &Engine, c: &Ctr) -> Result<StartNet, ApiError> {
         );
     }
     Ok(StartNet { netns: Some(ns) })
+}
+
+/// Plans an endpoint on bridge network `found`: brings its bridge up and takes an address
+/// (the static one `ep` asks for, or the lowest free one), recorded in `undo`.
+pub(super) fn plan(
+    undo: &mut Undo<'_>,
+    found: &NetworkRecord,
+    name: String,
+    ep: EndpointSettings,
+    mac: Option<[u8; 6]>,
+) -> Result<Plan, ApiError> {
+    let nw = undo.nw;
+    let net = nw.ensure_bridge(&found.id)?;
+    let (gateway, subnet) = super::bridge::gateway(&net)?;
+    let ip = take_ip(nw, &undo.ctr, &net, &subnet, gateway, static_ip(&ep))?;
+    undo.ips.push((net.id.clone(), ip));
+    Ok(Plan {
+        name,
+        net,
+        subnet,
+        gateway,
+        ip,
+        mac: mac.unwrap_or_else(|| ipam::mac_for(ip)),
+        endpoint_id: new_id(),
+        ep,
+    })
+}
+
+/// Makes a namespace with one veth pair per plan (`eth0`, `eth1`, … inside, with the plan's
+/// address; the host end on the bridge, marked `alias` when given) and the default route
+/// through the first plan's gateway. With `want_dns`, the embedded DNS server's sockets are
+/// opened inside it.
+pub(super) fn plumb(
+    undo: &mut Undo<'_>,
+    plans: &[Plan],
+    want_dns: bool,
+    alias: Option<&str>,
+) -> Result<(Netns, Option<dns::Sockets>), ApiError> {
+    let (mut ns, sockets) = netns::create(|_| {
+        if want_dns {
+            dns::bind()
+                .map(Some)
+                .map_err(|e| wharf_network::NetError::io("binding the embedded DNS server", e))
+        } else {
+            Ok(None)
+        }
+    })?;
+    let mut nl = Socket::open()?;
+    for (i, p) in plans.iter().enumerate() {
+        let veth = Naming::veth(&p.endpoint_id);
+        let peer = format!("eth{i}");
+        let master = nl
+            .link(&p.net.bridge)?
+            .ok_or_else(|| ApiError::internal(format!("bridge {} is gone", p.net.bridge)))?;
+        nl.create_veth(&VethSpec {
+            name: &veth,
+            master: master.index,
+            mtu: 1500,
+            peer_name: &peer,
+            peer_netns: ns.fd.as_fd(),
+            peer_mac: p.mac,
+        })?;
+        undo.veths.push(veth.clone());
+        if let Some(a) = alias {
+            nl.set_alias(&veth, a)?;
+        }
+        let inner = ns
+            .nl
+            .link(&peer)?
+            .ok_or_else(|| ApiError::internal(format!("{peer} did not reach the container")))?;
+        ns.nl.add_addr(inner.index, p.ip, p.subnet.prefix())?;
+        ns.nl.set_up(&peer)?;
+    }
+    if let Some(primary) = plans.first()
+        && !primary.net.internal
+    {
+        ns.nl.add_default_route(primary.gateway)?;
+    }
+    Ok((ns, sockets))
 }
 
 /// Takes an address on `net`: the static one asked for, or the lowest free one.
