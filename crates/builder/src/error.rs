@@ -25,6 +25,9 @@ pub enum BuildError {
     /// A base image or `--from` image that is not available.
     #[error("{0}")]
     ImageNotFound(String),
+    /// The network the build names (`--network`).
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
     /// The client went away or the daemon is stopping.
     #[error("build cancelled")]
     Cancelled,

@@ -18,8 +18,8 @@ use crate::args::{GlobalArgs, Platform};
 use crate::commit::ImageState;
 use crate::context::Context;
 use crate::error::{BuildError, StepError};
+use crate::network::{Network, NetworkError};
 use crate::output::{Output, StageOut};
-use crate::run::Network;
 use crate::stage::{StageRun, short};
 use crate::{BuildRequest, Builder, Puller};
 
@@ -33,6 +33,7 @@ pub struct Prepared {
     pub(crate) target: usize,
     pub(crate) stages: Vec<usize>,
     pub(crate) platform: Platform,
+    pub(crate) network: Network,
     /// Fetches missing (or, with `--pull`, all) base images for this build.
     pub(crate) puller: Option<Arc<dyn Puller>>,
 }
@@ -340,13 +341,18 @@ impl Builder {
         } else {
             Platform::parse(&req.platform).map_err(BuildError::InvalidArgument)?
         };
-        match req.network.as_str() {
-            "" | "default" | "host" | "bridge" | "none" => {}
-            other => {
+        let network = Network::from_mode(&req.network);
+        match &network {
+            Network::Bridge(name) if name.starts_with("container:") => {
                 return Err(BuildError::InvalidArgument(format!(
-                    "network mode \"{other}\" not supported by the builder (use default, host or none)"
+                    "network mode \"{name}\" not supported by the builder (use default, host, none or a bridge network)"
                 )));
             }
+            Network::Bridge(name) if name != "bridge" => match &self.networks {
+                Some(n) => n.check(name)?,
+                None => return Err(NetworkError::NotFound(name.clone()).into()),
+            },
+            _ => {}
         }
         Ok(Prepared {
             req,
@@ -357,6 +363,7 @@ impl Builder {
             target,
             stages: Vec::new(),
             platform,
+            network,
             puller: None,
         })
     }
@@ -424,11 +431,6 @@ impl Builder {
             .join(format!("build-{}", wharf_image::store::random_hex()));
         std::fs::create_dir_all(&work)
             .map_err(|e| BuildError::Internal(format!("creating {}: {e}", work.display())))?;
-        let network = if p.req.network == "none" {
-            Network::None
-        } else {
-            Network::Host
-        };
         let shared = Shared {
             b: self,
             req: &p.req,
@@ -440,7 +442,7 @@ impl Builder {
             target: p.target,
             epoch,
             work: work.clone(),
-            network,
+            network: p.network.clone(),
             cache_sources: self.cache_sources(&p.req.cache_from)?,
             out: out.clone(),
             puller: p.puller.clone().or_else(|| self.puller.clone()),

@@ -21,6 +21,7 @@ pub mod fetch;
 pub mod fsview;
 mod gofmt;
 mod mounts;
+pub mod network;
 pub mod output;
 mod prune;
 mod run;
@@ -36,6 +37,7 @@ pub use args::Platform;
 pub use context::Context;
 pub use error::BuildError;
 pub use exec::{Outcome, Prepared};
+pub use network::{Network, NetworkError, StepNetworks, StepRequest, StepSandbox};
 pub use output::Output;
 pub use prune::{CacheItem, PruneReport};
 
@@ -65,7 +67,8 @@ pub struct BuildRequest {
     pub pull: bool,
     pub quiet: bool,
     pub target: String,
-    /// `default`/`host`/`bridge` (host network for now) or `none`.
+    /// `default`/`bridge` (the default bridge network), `host`, `none`, or a user-defined
+    /// bridge network's name or id.
     pub network: String,
     pub platform: String,
     /// Say why each step missed the cache.
@@ -93,6 +96,8 @@ pub struct Builder {
     pub puller: Option<Arc<dyn Puller>>,
     /// Contexts wharf's CLI sends incrementally.
     pub contexts: ctxcache::ContextCache,
+    /// Namespaces for RUN steps on bridge networks (the engine's network service).
+    pub networks: Option<Arc<dyn StepNetworks>>,
 }
 
 /// Database tables the builder keeps (register them when opening the database).

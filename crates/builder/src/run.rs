@@ -3,8 +3,7 @@
 //! bound over `/etc/hosts`, `/etc/resolv.conf` and `/etc/hostname`), then spawns the
 //! `wharf build-step` helper and streams its output into the build's progress.
 //!
-//! Network: the host's network namespace by default (until bridge networking exists), a new
-//! empty one for `--network=none` (build option or `RUN --network=none`).
+//! Network: see [`crate::network`]; a bridge step's namespace is held until the helper exits.
 
 use std::fs;
 use std::io::Read;
@@ -18,16 +17,10 @@ use wharf_runtime::{Bind, NamespaceMode, SpecBuilder};
 
 use crate::error::StepError;
 use crate::fsview::LayerView;
+use crate::network::{Network, StepNetworks, StepRequest, StepSandbox};
 use crate::output::StageOut;
 use crate::step::RootfsFile;
 use crate::users::RunUser;
-
-/// Network of a RUN step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Network {
-    Host,
-    None,
-}
 
 /// A mount point the step needs, created in the init layer.
 #[derive(Debug, Clone)]
@@ -57,6 +50,8 @@ pub struct Runner<'a> {
     pub helper: &'a Path,
     /// This build's scratch directory.
     pub work: &'a Path,
+    /// Namespaces on bridge networks (none: such steps fail).
+    pub networks: Option<&'a dyn StepNetworks>,
 }
 
 /// The root filesystem of the step: the active snapshot's upper and work dirs over its lowers.
@@ -89,9 +84,9 @@ fn stub_init_layer(init: &Path, view: &LayerView, stubs: &[Stub]) -> std::io::Re
     Ok(())
 }
 
-fn hosts_file(network: Network, hostname: &str, extra: &[(String, std::net::IpAddr)]) -> String {
+fn hosts_file(network: &Network, hostname: &str, extra: &[(String, std::net::IpAddr)]) -> String {
     let mut hosts = match fs::read_to_string("/etc/hosts") {
-        Ok(h) if network == Network::Host => h,
+        Ok(h) if *network == Network::Host => h,
         _ => format!(
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n127.0.1.1\t{hostname}\n"
         ),
@@ -106,6 +101,24 @@ fn hosts_file(network: Network, hostname: &str, extra: &[(String, std::net::IpAd
 }
 
 impl Runner<'_> {
+    /// The step's namespace on its bridge network; `None` for host and none.
+    fn sandbox(&self, spec: &RunSpec) -> Result<Option<StepSandbox>, StepError> {
+        let Network::Bridge(name) = &spec.network else {
+            return Ok(None);
+        };
+        let nets = self
+            .networks
+            .ok_or_else(|| StepError::msg("bridge networking is not available to this builder"))?;
+        let sb = nets
+            .attach(&StepRequest {
+                network: name,
+                hostname: &spec.id[..12],
+                extra_hosts: &spec.extra_hosts,
+            })
+            .map_err(|e| StepError::msg(e.to_string()))?;
+        Ok(Some(sb))
+    }
+
     /// Runs the step; the snapshot's upper dir holds its changes afterwards.
     pub fn run(
         &self,
@@ -173,16 +186,21 @@ impl Runner<'_> {
         }
         stub_init_layer(init, view, &stubs)?;
 
+        let sandbox = self.sandbox(spec)?;
         let etc = bundle.join("etc");
         fs::create_dir_all(&etc)?;
-        fs::write(
-            etc.join("hosts"),
-            hosts_file(spec.network, short, &spec.extra_hosts),
-        )?;
-        let resolv = match spec.network {
-            Network::Host => fs::read("/etc/resolv.conf").unwrap_or_default(),
-            Network::None => Vec::new(),
+        let (hosts, resolv) = match (&spec.network, &sandbox) {
+            (_, Some(sb)) => (sb.hosts.clone(), sb.resolv_conf.clone().into_bytes()),
+            (Network::Host, _) => (
+                hosts_file(&spec.network, short, &spec.extra_hosts),
+                fs::read("/etc/resolv.conf").unwrap_or_default(),
+            ),
+            _ => (
+                hosts_file(&spec.network, short, &spec.extra_hosts),
+                Vec::new(),
+            ),
         };
+        fs::write(etc.join("hosts"), hosts)?;
         fs::write(etc.join("resolv.conf"), resolv)?;
         fs::write(etc.join("hostname"), format!("{short}\n"))?;
 
@@ -206,8 +224,17 @@ impl Runner<'_> {
                 format!("/etc/{f}"),
             ));
         }
-        if spec.network == Network::Host {
-            b = b.namespace(NamespaceType::Network, NamespaceMode::Host);
+        match &sandbox {
+            Some(sb) => {
+                b = b.namespace(
+                    NamespaceType::Network,
+                    NamespaceMode::Join(sb.netns.clone()),
+                )
+            }
+            None if spec.network == Network::Host => {
+                b = b.namespace(NamespaceType::Network, NamespaceMode::Host)
+            }
+            None => {}
         }
         for m in &spec.mounts {
             b = b.mount(m.clone());
@@ -290,6 +317,8 @@ impl Runner<'_> {
         for t in [t1, t2].into_iter().flatten() {
             let _ = t.join();
         }
+        // The step's processes are gone: its network can go back.
+        drop(sandbox);
         if killed || out.is_broken() {
             return Err(StepError::Cancelled);
         }

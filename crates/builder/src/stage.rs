@@ -20,8 +20,9 @@ use crate::config::{self, DispatchState};
 use crate::error::{BuildError, StepError};
 use crate::exec::Shared;
 use crate::fsview::LayerView;
+use crate::network::Network;
 use crate::output::StageOut;
-use crate::run::{Network, RunSpec, Runner, StepRoot};
+use crate::run::{RunSpec, Runner, StepRoot};
 use crate::{gofmt, mounts, users};
 
 mod copy_steps;
@@ -558,16 +559,17 @@ impl<'a> StageRun<'a> {
         let network = match r.network {
             wharf_dockerfile::instructions::NetworkMode::None => Network::None,
             wharf_dockerfile::instructions::NetworkMode::Host => Network::Host,
-            wharf_dockerfile::instructions::NetworkMode::Default => self.sh.network,
+            wharf_dockerfile::instructions::NetworkMode::Default => self.sh.network.clone(),
         };
         let prepared_inputs = mounts::inputs(self.sh, self.index, &parsed)?;
         // The instruction without the `|N k=v` prefix: arguments are compared on their own.
         let inputs = Inputs {
             parent: self.image.id_string(),
             instruction: format!(
-                "{}\n{}\nnetwork={network:?}{}",
+                "{}\n{}\nnetwork={}{}",
                 args.join(" "),
                 prepared_inputs.describe,
+                network.cache_key(),
                 extra_hosts_key(&self.sh.req.extra_hosts)
             ),
             args: recorded,
@@ -603,6 +605,7 @@ impl<'a> StageRun<'a> {
             let runner = Runner {
                 helper: &self.sh.b.helper,
                 work: &self.sh.work,
+                networks: self.sh.b.networks.as_deref(),
             };
             let r = runner.run(&root, &view, &spec, &self.out);
             drop(m);

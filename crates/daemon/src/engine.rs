@@ -69,7 +69,7 @@ pub struct Engine {
     pub builder: wharf_builder::Builder,
     pub containers: Containers,
     pub volumes: Volumes,
-    pub networks: Networks,
+    pub networks: Arc<Networks>,
     pub execs: Execs,
     pub events: Events,
     pub registry: Arc<wharf_registry::Registry>,
@@ -181,6 +181,10 @@ impl Engine {
         std::fs::create_dir_all(root.join("tmp")).map_err(dr)?;
 
         let images = ImageStore::new(db.clone(), content, snapshots, Leases::new());
+        let networks = Arc::new(
+            Networks::open(db.clone(), &root, &state.id)
+                .map_err(|e| EngineError::Networks(e.message))?,
+        );
         let builder = wharf_builder::Builder {
             store: images.clone(),
             cache: wharf_builder::cache::Cache::new(db.clone()),
@@ -190,6 +194,9 @@ impl Engine {
             docker_version: crate::VERSION.to_string(),
             puller: None,
             contexts: Default::default(),
+            networks: Some(Arc::new(crate::service::network::steps::BuildNetworks {
+                nw: networks.clone(),
+            })),
         };
         let containers = Containers::open(&root.join("containers"), &images)
             .map_err(|e| EngineError::Containers(e.message))?;
@@ -202,8 +209,6 @@ impl Engine {
             &config.insecure_registries,
             &config.registry_mirrors,
         )?);
-        let networks = Networks::open(db.clone(), &root, &state.id)
-            .map_err(|e| EngineError::Networks(e.message))?;
         Ok(Engine {
             registry,
             config,

@@ -90,6 +90,13 @@ impl From<wharf_builder::BuildError> for ApiError {
                 ApiError::bad_request(e.to_string())
             }
             B::ImageNotFound(_) => ApiError::not_found(e.to_string()),
+            B::Network(wharf_builder::NetworkError::NotFound(_)) => {
+                ApiError::not_found(e.to_string())
+            }
+            B::Network(wharf_builder::NetworkError::Unsupported(_)) => {
+                ApiError::bad_request(e.to_string())
+            }
+            B::Network(wharf_builder::NetworkError::Setup(_)) => ApiError::internal(e.to_string()),
             B::Cancelled | B::Internal(_) => ApiError::internal(e.to_string()),
         }
     }

@@ -194,10 +194,7 @@ fn network_modes_for_the_build_and_for_one_run() {
         assert_eq!(links_of(&out, "none: "), ["lo"], "{out}");
         let out = build(&d, cli, ctx.path(), &["--network", "nosuchnet"]);
         let err = fails(&out, 1);
-        assert!(
-            err.contains("network mode \"nosuchnet\" not supported by the builder"),
-            "{err}"
-        );
+        assert!(err.contains("network nosuchnet not found"), "{err}");
     }
 }
 

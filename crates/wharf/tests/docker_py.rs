@@ -383,3 +383,32 @@ assert "Successfully tagged outside:1" in lines[-1].get("stream", ""), lines
         ),
     );
 }
+
+#[test]
+fn builds_on_a_user_network_by_id_reach_its_containers_by_alias() {
+    let Some(d) = setup() else { return };
+    // docker-py's test_build_with_network_mode.
+    py(
+        &d,
+        r#"
+net = api.create_network("buildpy")["Id"]
+c = api.create_container("busybox", "top")
+api.start(c)
+api.connect_container_to_network(c, net, aliases=["pingtarget.docker"])
+script = io.BytesIO(b"FROM busybox\nRUN ping -c1 pingtarget.docker\n")
+logs = list(api.build(fileobj=script, network_mode=net, tag="customnetbuild", decode=True))
+assert "errorDetail" not in logs[-1], logs
+assert api.inspect_image("customnetbuild")
+script.seek(0)
+logs = list(api.build(fileobj=script, network_mode="none", tag="nonebuild", nocache=True, decode=True))
+assert logs[-1]["errorDetail"]["code"] == 1, logs[-1]
+try:
+    api.inspect_image("nonebuild")
+    raise SystemExit("nonebuild exists")
+except docker.errors.NotFound:
+    pass
+api.remove_container(c, force=True)
+api.remove_network(net)
+"#,
+    );
+}

@@ -257,7 +257,13 @@ impl Networks {
                 rec.name
             )));
         }
-        if !users.is_empty() {
+        // Build steps on the network hold endpoints too, though no container record says so.
+        let steps = self
+            .state()
+            .sandboxes
+            .values()
+            .any(|sb| sb.endpoints.iter().any(|a| a.net == rec.id));
+        if !users.is_empty() || steps {
             return Err(ApiError::forbidden(format!(
                 "error while removing network: network {} id {} has active endpoints",
                 rec.name, rec.id

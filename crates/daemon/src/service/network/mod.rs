@@ -4,7 +4,7 @@
 //! * [`manage`]: create, remove, prune, list and inspect networks;
 //! * [`bridge`]: the bridge device behind a network, made when a container first needs it;
 //! * [`sandbox`]: a container's network namespace, veth pairs and addresses, from start to
-//!   exit; [`ports`]: its published ports; [`etc`]: its `/etc/hosts` and `resolv.conf`;
+//!   exit; [`steps`]: the same for a build's RUN step; [`ports`]: its published ports; [`etc`]: its `/etc/hosts` and `resolv.conf`;
 //!   [`link_env`]: the environment of its legacy links;
 //! * [`firewall`]: the engine's nftables table, derived from the state here;
 //! * [`resolver`]: the embedded DNS server's view of names;
@@ -27,6 +27,7 @@ pub mod record;
 pub mod recover;
 pub mod resolver;
 pub mod sandbox;
+pub mod steps;
 pub mod validate;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
